@@ -1,0 +1,335 @@
+#pragma once
+// Read operations on one connection: nodes by pk/uuid, links, callers and children,
+// ancestors/descendants (recursive CTEs over the data-provenance links), recent processes,
+// logs, checkpoints, the call journal, computers. Shared by write_tx (reads inside the
+// write transaction) and store::read() (a pooled read connection).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <tessera/data/any_data.hpp>
+#include <tessera/data/registry.hpp>
+#include <tessera/data/traits.hpp>
+#include <tessera/store/computer.hpp>
+#include <tessera/store/detail/sqlite.hpp>
+#include <tessera/store/error.hpp>
+#include <tessera/store/link.hpp>
+#include <tessera/store/log.hpp>
+#include <tessera/store/node.hpp>
+
+namespace tessera {
+
+/// One row of the "recent processes" listing.
+struct process_summary {
+  std::int64_t pk = 0;
+  uuid id;
+  node_kind kind = node_kind::calc_function;
+  std::string type;
+  std::string label;
+  timestamp ctime{};
+  std::optional<process_state> state;
+  std::optional<int> exit_status;
+};
+
+/// One entry of the call journal: the engine's record of the child launched by
+/// (parent, step, seq), so a replayed step finds the existing child.
+struct journal_entry {
+  std::int64_t parent = 0;
+  std::int64_t step = 0;
+  std::int64_t seq = 0;
+  std::int64_t child = 0;
+  friend bool operator==(const journal_entry&, const journal_entry&) = default;
+};
+
+namespace store_detail {
+
+inline constexpr std::string_view node_columns =
+    "n.pk, n.uuid, n.kind, n.type, n.label, n.description, n.ctime, n.mtime, n.attributes, "
+    "n.extras, n.hash, n.process_state, n.exit_status, n.exit_message, o.tessera_version, "
+    "o.plugin_name, o.plugin_version FROM node n LEFT JOIN origin o ON o.id = n.origin";
+
+inline nlohmann::json parse_json_column(const statement& st, int c, nlohmann::json empty) {
+  if (st.is_null(c)) return empty;
+  return nlohmann::json::parse(st.text(c));
+}
+
+inline std::optional<digest> digest_column(const statement& st, int c) {
+  if (st.is_null(c)) return std::nullopt;
+  auto b = st.blob(c);
+  if (b.size() != 32) throw store_error(fmt::format("invalid hash of {} bytes in database", b.size()));
+  digest d;
+  for (std::size_t i = 0; i < 32; ++i) d.bytes[i] = std::to_integer<std::uint8_t>(b[i]);
+  return d;
+}
+
+inline std::span<const std::byte> digest_bytes(const digest& d) noexcept {
+  return std::as_bytes(std::span(d.bytes));
+}
+
+inline timestamp to_timestamp(std::int64_t us) { return timestamp(std::chrono::microseconds(us)); }
+
+inline node_record read_node_row(const statement& st) {
+  node_record r;
+  r.pk = st.int64(0);
+  r.id = uuid::from_bytes(st.blob(1));
+  r.kind = node_kind_from_int(st.int64(2));
+  r.type = std::string(st.text(3));
+  r.label = std::string(st.text(4));
+  r.description = std::string(st.text(5));
+  r.ctime = to_timestamp(st.int64(6));
+  r.mtime = st.is_null(7) ? r.ctime : to_timestamp(st.int64(7));
+  r.attributes = parse_json_column(st, 8, nlohmann::json::object());
+  r.extras = parse_json_column(st, 9, nlohmann::json::object());
+  r.hash = digest_column(st, 10);
+  if (is_process(r.kind)) {
+    if (!st.is_null(11)) r.state = process_state_from_string(st.text(11));
+    if (!st.is_null(12)) r.exit_status = static_cast<int>(st.int64(12));
+    r.exit_message = std::string(st.text(13));
+    if (!st.is_null(14)) {
+      r.origin = process_origin{std::string(st.text(14)), std::string(st.text(15)), std::string(st.text(16))};
+    }
+  }
+  return r;
+}
+
+}  // namespace store_detail
+
+class store_reader {
+ public:
+  explicit store_reader(store_detail::connection& c) noexcept : c_(&c) {}
+
+  // ---- nodes ----
+  [[nodiscard]] std::optional<node_record> find_node(std::int64_t pk) {
+    auto st = c_->cached(fmt::format("SELECT {} WHERE n.pk = ?", store_detail::node_columns));
+    st->bind(1, pk);
+    if (!st->step()) return std::nullopt;
+    return store_detail::read_node_row(*st);
+  }
+  [[nodiscard]] std::optional<node_record> find_node(const uuid& id) {
+    auto st = c_->cached(fmt::format("SELECT {} WHERE n.uuid = ?", store_detail::node_columns));
+    st->bind(1, id.span());
+    if (!st->step()) return std::nullopt;
+    return store_detail::read_node_row(*st);
+  }
+  [[nodiscard]] node_record node(std::int64_t pk) {
+    if (auto r = find_node(pk)) return std::move(*r);
+    throw not_found_error(fmt::format("no node with pk {}", pk));
+  }
+  [[nodiscard]] node_record node(const uuid& id) {
+    if (auto r = find_node(id)) return std::move(*r);
+    throw not_found_error(fmt::format("no node with uuid {}", id));
+  }
+  [[nodiscard]] std::optional<std::int64_t> pk_of(const uuid& id) {
+    auto st = c_->cached("SELECT pk FROM node WHERE uuid = ?");
+    st->bind(1, id.span());
+    if (!st->step()) return std::nullopt;
+    return st->int64(0);
+  }
+  [[nodiscard]] node_kind kind_of(std::int64_t pk) {
+    auto st = c_->cached("SELECT kind FROM node WHERE pk = ?");
+    st->bind(1, pk);
+    if (!st->step()) throw not_found_error(fmt::format("no node with pk {}", pk));
+    return node_kind_from_int(st->int64(0));
+  }
+  [[nodiscard]] std::int64_t count_nodes() { return c_->scalar_int("SELECT count(*) FROM node"); }
+
+  /// The stored value of data node `pk` as T; throws if the node holds another type.
+  template <data_type T>
+  [[nodiscard]] T load(std::int64_t pk) {
+    auto r = node(pk);
+    if (r.kind != node_kind::data || r.type != type_name_of<T>()) {
+      throw store_error(fmt::format("node {} ({}) holds '{}', not '{}'", pk, r.id, r.type, type_name_of<T>()));
+    }
+    return data_traits<T>::deserialize(r.attributes);
+  }
+  /// The stored value of data node `pk`, rebuilt through the data registry.
+  [[nodiscard]] any_data load_any(std::int64_t pk) {
+    auto r = node(pk);
+    if (r.kind != node_kind::data) {
+      throw store_error(fmt::format("node {} ({}) is a {}, not a data node", pk, r.id, to_string(r.kind)));
+    }
+    return data_registry::global().deserialize(r.type, r.attributes);
+  }
+
+  // ---- links ----
+  /// Links into `pk` (its inputs, its creator, its caller), optionally of one type.
+  [[nodiscard]] std::vector<link_record> incoming(std::int64_t pk, std::optional<link_type> t = {}) {
+    return links("SELECT input, output, type, label FROM link WHERE output = ?1 AND (?2 IS NULL OR type = ?2) "
+                 "ORDER BY type, label, input",
+                 pk, t);
+  }
+  /// Links out of `pk` (what it created/returned/called, or where a data node was used).
+  [[nodiscard]] std::vector<link_record> outgoing(std::int64_t pk, std::optional<link_type> t = {}) {
+    return links("SELECT input, output, type, label FROM link WHERE input = ?1 AND (?2 IS NULL OR type = ?2) "
+                 "ORDER BY type, label, output",
+                 pk, t);
+  }
+  /// Processes called by workflow `pk` (CALL_CALC and CALL_WORK), by pk.
+  [[nodiscard]] std::vector<std::int64_t> children(std::int64_t pk) {
+    return pks("SELECT output FROM link WHERE input = ? AND type IN (5, 6) ORDER BY output", pk);
+  }
+  /// The workflow that called process `pk`, if any.
+  [[nodiscard]] std::optional<std::int64_t> caller(std::int64_t pk) {
+    auto v = pks("SELECT input FROM link WHERE output = ? AND type IN (5, 6) LIMIT 1", pk);
+    if (v.empty()) return std::nullopt;
+    return v.front();
+  }
+  /// The calculation that created data node `pk`, if any.
+  [[nodiscard]] std::optional<std::int64_t> creator(std::int64_t pk) {
+    auto v = pks("SELECT input FROM link WHERE output = ? AND type = 3 LIMIT 1", pk);
+    if (v.empty()) return std::nullopt;
+    return v.front();
+  }
+  /// Every node reachable backwards through INPUT_CALC and CREATE links, by pk.
+  [[nodiscard]] std::vector<std::int64_t> ancestors(std::int64_t pk) {
+    return pks(
+        "WITH RECURSIVE a(pk) AS (SELECT input FROM link WHERE output = ?1 AND type IN (1, 3) "
+        "UNION SELECT l.input FROM link l JOIN a ON l.output = a.pk WHERE l.type IN (1, 3)) "
+        "SELECT pk FROM a ORDER BY pk",
+        pk);
+  }
+  /// Every node reachable forwards through INPUT_CALC and CREATE links, by pk.
+  [[nodiscard]] std::vector<std::int64_t> descendants(std::int64_t pk) {
+    return pks(
+        "WITH RECURSIVE d(pk) AS (SELECT output FROM link WHERE input = ?1 AND type IN (1, 3) "
+        "UNION SELECT l.output FROM link l JOIN d ON l.input = d.pk WHERE l.type IN (1, 3)) "
+        "SELECT pk FROM d ORDER BY pk",
+        pk);
+  }
+
+  // ---- processes ----
+  /// The `limit` most recently created process nodes, newest first (partial index on ctime).
+  [[nodiscard]] std::vector<process_summary> recent_processes(std::size_t limit = 50) {
+    auto st = c_->cached(
+        "SELECT pk, uuid, kind, type, label, ctime, process_state, exit_status FROM node "
+        "WHERE kind > 0 ORDER BY ctime DESC, pk DESC LIMIT ?");
+    st->bind(1, static_cast<std::int64_t>(limit));
+    std::vector<process_summary> out;
+    while (st->step()) {
+      process_summary p;
+      p.pk = st->int64(0);
+      p.id = uuid::from_bytes(st->blob(1));
+      p.kind = node_kind_from_int(st->int64(2));
+      p.type = std::string(st->text(3));
+      p.label = std::string(st->text(4));
+      p.ctime = store_detail::to_timestamp(st->int64(5));
+      if (!st->is_null(6)) p.state = process_state_from_string(st->text(6));
+      if (!st->is_null(7)) p.exit_status = static_cast<int>(st->int64(7));
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+  /// Process nodes whose caching hash is `h` (for the engine's cache lookup), by pk.
+  [[nodiscard]] std::vector<std::int64_t> processes_with_hash(const digest& h) {
+    auto st = c_->cached("SELECT pk FROM node WHERE kind > 0 AND hash = ? ORDER BY pk");
+    st->bind(1, store_detail::digest_bytes(h));
+    std::vector<std::int64_t> out;
+    while (st->step()) out.push_back(st->int64(0));
+    return out;
+  }
+
+  // ---- logs, checkpoints, journal ----
+  [[nodiscard]] std::vector<log_entry> logs(std::int64_t pk) {
+    auto st = c_->cached("SELECT id, node, time, level, message, metadata FROM log WHERE node = ? ORDER BY id");
+    st->bind(1, pk);
+    std::vector<log_entry> out;
+    while (st->step()) {
+      log_entry e;
+      e.id = st->int64(0);
+      e.node = st->int64(1);
+      e.time = store_detail::to_timestamp(st->int64(2));
+      e.level = static_cast<log_level>(st->int64(3));
+      e.message = std::string(st->text(4));
+      e.metadata = store_detail::parse_json_column(*st, 5, nlohmann::json::object());
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+  /// The current checkpoint of process `pk` (bytes as the engine wrote them), if any.
+  [[nodiscard]] std::optional<std::string> checkpoint(std::int64_t pk) {
+    auto st = c_->cached("SELECT data FROM checkpoint WHERE node = ?");
+    st->bind(1, pk);
+    if (!st->step()) return std::nullopt;
+    auto b = st->blob(0);
+    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  [[nodiscard]] std::optional<std::int64_t> journaled_call(std::int64_t parent, std::int64_t step, std::int64_t seq) {
+    auto st = c_->cached("SELECT child FROM call_journal WHERE parent = ? AND step = ? AND seq = ?");
+    st->bind_all(parent, step, seq);
+    if (!st->step()) return std::nullopt;
+    return st->int64(0);
+  }
+  [[nodiscard]] std::vector<journal_entry> journal(std::int64_t parent) {
+    auto st = c_->cached("SELECT parent, step, seq, child FROM call_journal WHERE parent = ? ORDER BY step, seq");
+    st->bind(1, parent);
+    std::vector<journal_entry> out;
+    while (st->step()) out.push_back({st->int64(0), st->int64(1), st->int64(2), st->int64(3)});
+    return out;
+  }
+
+  // ---- computers ----
+  [[nodiscard]] std::optional<computer_record> find_computer(std::string_view label) {
+    auto st = c_->cached(
+        "SELECT pk, uuid, label, hostname, description, transport, scheduler, workdir, settings "
+        "FROM computer WHERE label = ?");
+    st->bind(1, label);
+    if (!st->step()) return std::nullopt;
+    computer_record r;
+    r.pk = st->int64(0);
+    r.id = uuid::from_bytes(st->blob(1));
+    r.label = std::string(st->text(2));
+    r.hostname = std::string(st->text(3));
+    r.description = std::string(st->text(4));
+    r.transport = std::string(st->text(5));
+    r.scheduler = std::string(st->text(6));
+    r.workdir = std::string(st->text(7));
+    r.settings = nlohmann::json::parse(st->text(8));
+    return r;
+  }
+  [[nodiscard]] computer_record computer(std::string_view label) {
+    if (auto r = find_computer(label)) return std::move(*r);
+    throw not_found_error(fmt::format("no computer labelled '{}'", label));
+  }
+
+  /// A short description of a node for error messages: "node 12 (CalcJobNode 'x', uuid ...)".
+  [[nodiscard]] std::string describe(std::int64_t pk) {
+    auto st = c_->cached("SELECT kind, type, uuid FROM node WHERE pk = ?");
+    st->bind(1, pk);
+    if (!st->step()) return fmt::format("node {} (does not exist)", pk);
+    return fmt::format("node {} ({} '{}', uuid {})", pk, to_string(node_kind_from_int(st->int64(0))), st->text(1),
+                       uuid::from_bytes(st->blob(2)));
+  }
+
+  [[nodiscard]] store_detail::connection& connection() noexcept { return *c_; }
+
+ protected:
+  void rebind(store_detail::connection& c) noexcept { c_ = &c; }
+
+ private:
+  std::vector<link_record> links(std::string_view sql, std::int64_t pk, std::optional<link_type> t) {
+    auto st = c_->cached(sql);
+    st->bind(1, pk);
+    if (t) st->bind(2, static_cast<std::int64_t>(*t));
+    std::vector<link_record> out;
+    while (st->step()) {
+      out.push_back({st->int64(0), st->int64(1), link_type_from_int(st->int64(2)), std::string(st->text(3))});
+    }
+    return out;
+  }
+  std::vector<std::int64_t> pks(std::string_view sql, std::int64_t pk) {
+    auto st = c_->cached(sql);
+    st->bind(1, pk);
+    std::vector<std::int64_t> out;
+    while (st->step()) out.push_back(st->int64(0));
+    return out;
+  }
+
+  store_detail::connection* c_;
+};
+
+}  // namespace tessera

@@ -1,0 +1,134 @@
+#pragma once
+// The current database schema (version 2). Why it looks like this:
+// - node.pk is the rowid; uuid is a 16-byte BLOB; kind is a small integer; empty label,
+//   description, attributes and extras are NULL (0 bytes in the record), mtime is NULL until
+//   the node is first modified: a data node row is ~60-90 bytes.
+// - attributes/extras are compact JSON text (Debian 12's SQLite 3.40 has no JSONB), queried
+//   with json_extract / ->.
+// - link is WITHOUT ROWID with PRIMARY KEY(input, type, label, output): the table is its own
+//   index for "outgoing links of X" (descendants, output-label uniqueness); link_output serves
+//   "incoming links of X" (ancestors, input-label uniqueness, one creator, one caller).
+// - process nodes only get two partial indexes: by ctime (recent listing) and by hash (caching).
+// - process versions are interned in `origin` (a process row holds one small integer).
+// - checkpoint holds one row per live process, deleted by trigger on a terminal state.
+// - call_journal keys (parent, step, seq) -> child for the engine's deterministic replay.
+#include <string>
+#include <string_view>
+
+namespace tessera::schema {
+
+inline constexpr int current_version = 2;
+
+/// Tables shared with migrations (defined once).
+inline constexpr std::string_view origin_ddl = R"sql(
+CREATE TABLE origin(
+  id INTEGER PRIMARY KEY,
+  tessera_version TEXT NOT NULL,
+  plugin_name TEXT NOT NULL,
+  plugin_version TEXT NOT NULL,
+  UNIQUE(tessera_version, plugin_name, plugin_version)
+);
+)sql";
+inline constexpr std::string_view call_journal_ddl = R"sql(
+CREATE TABLE call_journal(
+  parent INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  child INTEGER NOT NULL,
+  PRIMARY KEY(parent, step, seq)
+) WITHOUT ROWID;
+)sql";
+
+/// The DDL of a fresh database at current_version.
+inline std::string create_current() {
+  std::string s;
+  s += R"sql(
+CREATE TABLE setting(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+)sql";
+  s += origin_ddl;
+  s += R"sql(
+
+CREATE TABLE node(
+  pk INTEGER PRIMARY KEY,
+  uuid BLOB NOT NULL UNIQUE CHECK(length(uuid) = 16),
+  kind INTEGER NOT NULL CHECK(kind BETWEEN 0 AND 4),
+  type TEXT NOT NULL,
+  label TEXT,
+  description TEXT,
+  ctime INTEGER NOT NULL,
+  mtime INTEGER,
+  attributes TEXT,
+  extras TEXT,
+  hash BLOB,
+  process_state TEXT,
+  exit_status INTEGER,
+  exit_message TEXT,
+  origin INTEGER REFERENCES origin(id)
+);
+CREATE INDEX node_process_ctime ON node(ctime) WHERE kind > 0;
+CREATE INDEX node_process_hash ON node(hash) WHERE kind > 0 AND hash IS NOT NULL;
+
+CREATE TRIGGER node_identity_immutable BEFORE UPDATE OF uuid, kind, type, ctime ON node
+BEGIN
+  SELECT RAISE(ABORT, 'tessera: uuid, kind, type and ctime of a stored node are immutable');
+END;
+CREATE TRIGGER node_content_immutable BEFORE UPDATE OF attributes, hash ON node
+WHEN old.kind = 0 OR old.process_state IN ('finished', 'excepted', 'killed')
+BEGIN
+  SELECT RAISE(ABORT, 'tessera: attributes and hash of a stored data node or terminated process are immutable');
+END;
+
+CREATE TABLE link(
+  input INTEGER NOT NULL,
+  output INTEGER NOT NULL,
+  type INTEGER NOT NULL CHECK(type BETWEEN 1 AND 6),
+  label TEXT NOT NULL,
+  PRIMARY KEY(input, type, label, output)
+) WITHOUT ROWID;
+CREATE INDEX link_output ON link(output, type, label);
+
+CREATE TABLE log(
+  id INTEGER PRIMARY KEY,
+  node INTEGER NOT NULL,
+  time INTEGER NOT NULL,
+  level INTEGER NOT NULL,
+  message TEXT NOT NULL,
+  metadata TEXT
+);
+CREATE INDEX log_node ON log(node);
+
+CREATE TABLE checkpoint(
+  node INTEGER PRIMARY KEY,
+  data BLOB NOT NULL
+);
+CREATE TRIGGER checkpoint_drop_on_termination
+AFTER UPDATE OF process_state ON node
+WHEN new.process_state IN ('finished', 'excepted', 'killed')
+BEGIN
+  DELETE FROM checkpoint WHERE node = new.pk;
+END;
+
+)sql";
+  s += call_journal_ddl;
+  s += R"sql(
+
+CREATE TABLE computer(
+  pk INTEGER PRIMARY KEY,
+  uuid BLOB NOT NULL UNIQUE,
+  label TEXT NOT NULL UNIQUE,
+  hostname TEXT NOT NULL,
+  description TEXT NOT NULL,
+  transport TEXT NOT NULL,
+  scheduler TEXT NOT NULL,
+  workdir TEXT NOT NULL,
+  settings TEXT NOT NULL
+);
+)sql";
+  return s;
+}
+
+}  // namespace tessera::schema

@@ -1,0 +1,277 @@
+#pragma once
+// tessera::store: the provenance store of one profile.
+//
+//   tessera::store st("/path/to/profile");            // creates or migrates the profile
+//   { auto tx = st.begin_write(); ...; tx.commit(); }  // one IMMEDIATE transaction
+//   auto ref = st.write([&](write_tx& tx) { return tx.add_data(Int{1}); });  // group commit
+//   auto fut = st.submit([&](write_tx& tx) { ... });   // group commit, asynchronous
+//   auto r = st.read(); r.node(pk); r.children(pk);    // pooled read connection
+//
+// Threads: every method is thread-safe. One writer connection (guarded by a mutex: a direct
+// write_tx holds it for its life) plus a pool of read connections (WAL readers never block
+// the writer). Several OS processes may open the same profile: writers serialize on SQLite's
+// write lock (BEGIN IMMEDIATE, busy timeout, retry of SQLITE_BUSY).
+//
+// Group commit: units passed to write()/submit() are queued; one committer thread runs
+// everything queued (at most group_commit_max_batch units, waiting at most
+// group_commit_delay after the first for more) in ONE SQLite transaction, each unit inside
+// its own SAVEPOINT so a unit that throws is rolled back alone and gets its exception,
+// then commits once and completes the units. A unit's result is delivered only after the
+// commit, so "returned" means "durable" (per the profile's synchronous mode). While a
+// commit runs, new units accumulate for the next batch, so throughput is not capped by
+// commits per second; the delay a unit can see is bounded by the batch before it plus
+// group_commit_delay.
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <tessera/store/detail/sqlite.hpp>
+#include <tessera/store/error.hpp>
+#include <tessera/store/profile.hpp>
+#include <tessera/store/reader.hpp>
+#include <tessera/store/write_tx.hpp>
+
+namespace tessera {
+
+namespace store_detail {
+
+/// Idle read connections, handed out as leases.
+class connection_pool {
+ public:
+  explicit connection_pool(const profile& p) : profile_(&p) {}
+  std::unique_ptr<connection> acquire() {
+    {
+      std::lock_guard lk(m_);
+      if (!idle_.empty()) {
+        auto c = std::move(idle_.back());
+        idle_.pop_back();
+        return c;
+      }
+    }
+    return std::make_unique<connection>(profile_->connect());
+  }
+  void release(std::unique_ptr<connection> c) {
+    std::lock_guard lk(m_);
+    if (idle_.size() < 8) idle_.push_back(std::move(c));
+  }
+
+ private:
+  const profile* profile_;
+  std::mutex m_;
+  std::vector<std::unique_ptr<connection>> idle_;
+};
+
+struct unit_base {
+  virtual ~unit_base() = default;
+  virtual void run(write_tx& tx) = 0;         // inside the batch's transaction
+  virtual void complete() = 0;                // after the commit
+  virtual void fail(std::exception_ptr) = 0;  // unit or commit failed
+  bool ok = false;      // ran and released its savepoint
+  bool failed = false;  // fail() already called
+};
+
+template <class F>
+struct unit final : unit_base {
+  using result_t = std::invoke_result_t<F&, write_tx&>;
+  explicit unit(F f) : fn(std::move(f)) {}
+  void run(write_tx& tx) override {
+    if constexpr (std::is_void_v<result_t>) {
+      fn(tx);
+    } else {
+      result.emplace(fn(tx));
+    }
+  }
+  void complete() override {
+    if constexpr (std::is_void_v<result_t>) {
+      promise.set_value();
+    } else {
+      promise.set_value(std::move(*result));
+    }
+  }
+  void fail(std::exception_ptr e) override { promise.set_exception(std::move(e)); }
+
+  F fn;
+  std::promise<result_t> promise;
+  std::optional<std::conditional_t<std::is_void_v<result_t>, int, result_t>> result;
+};
+
+}  // namespace store_detail
+
+/// A read connection on loan from the store's pool (returned on destruction).
+class read_lease : public store_reader {
+ public:
+  read_lease(store_detail::connection_pool& pool, std::unique_ptr<store_detail::connection> c)
+      : store_reader(*c), pool_(&pool), conn_(std::move(c)) {}
+  read_lease(read_lease&&) noexcept = default;
+  read_lease& operator=(read_lease&&) = delete;
+  read_lease(const read_lease&) = delete;
+  read_lease& operator=(const read_lease&) = delete;
+  ~read_lease() {
+    if (conn_) pool_->release(std::move(conn_));
+  }
+
+ private:
+  store_detail::connection_pool* pool_;
+  std::unique_ptr<store_detail::connection> conn_;
+};
+
+class store {
+ public:
+  explicit store(const std::filesystem::path& dir, profile_options options = {})
+      : profile_(profile::open(dir, options)), writer_(profile_.connect()), pool_(profile_) {}
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+  ~store() {
+    {
+      std::lock_guard lk(qm_);
+      stop_ = true;
+    }
+    qcv_.notify_all();
+    if (committer_.joinable()) committer_.join();
+  }
+
+  [[nodiscard]] const tessera::profile& profile() const noexcept { return profile_; }
+
+  /// A direct write transaction (BEGIN IMMEDIATE); commit() it, or it rolls back.
+  [[nodiscard]] write_tx begin_write() {
+    return write_tx(writer_, writer_mutex_, profile_.options().busy_timeout);
+  }
+
+  /// Runs `f(write_tx&)` as one unit of a group commit and returns its result once the
+  /// batch is durable. Exceptions from f are rethrown here (and only f's writes are undone).
+  template <class F>
+  auto write(F&& f) {
+    return submit(std::forward<F>(f)).get();
+  }
+  /// As write(), asynchronously: the future is ready when the unit is durable.
+  template <class F>
+  auto submit(F&& f) {
+    using U = store_detail::unit<std::decay_t<F>>;
+    auto u = std::make_unique<U>(std::forward<F>(f));
+    auto fut = u->promise.get_future();
+    {
+      std::lock_guard lk(qm_);
+      if (stop_) throw store_error("store is closing: cannot submit a write");
+      if (!committer_.joinable()) committer_ = std::thread([this] { commit_loop(); });
+      queue_.push_back({std::move(u), std::chrono::steady_clock::now()});
+    }
+    qcv_.notify_one();
+    return fut;
+  }
+
+  /// A pooled read connection (sees everything committed before it was taken... and later
+  /// commits too, between statements: each statement reads its own WAL snapshot).
+  [[nodiscard]] read_lease read() { return read_lease(pool_, pool_.acquire()); }
+
+  /// `PRAGMA integrity_check` of the database: "ok" or the problems found.
+  [[nodiscard]] std::string integrity_check() {
+    auto r = read();
+    auto st = r.connection().prepare("PRAGMA integrity_check");
+    std::string out;
+    while (st.step()) {
+      if (!out.empty()) out += "\n";
+      out += st.text(0);
+    }
+    return out;
+  }
+
+  /// Statistics of the last group commits (for tests and benchmarks).
+  struct group_commit_stats {
+    std::uint64_t batches = 0;
+    std::uint64_t units = 0;
+  };
+  [[nodiscard]] group_commit_stats stats() const {
+    std::lock_guard lk(qm_);
+    return stats_;
+  }
+
+ private:
+  struct queued {
+    std::unique_ptr<store_detail::unit_base> unit;
+    std::chrono::steady_clock::time_point arrived;
+  };
+
+  void commit_loop() {
+    const auto delay = profile_.options().group_commit_delay;
+    const auto max_batch = std::max<std::size_t>(1, profile_.options().group_commit_max_batch);
+    std::unique_lock lk(qm_);
+    for (;;) {
+      qcv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stop_ and drained
+      if (delay.count() > 0 && queue_.size() < max_batch && !stop_) {
+        const auto until = queue_.front().arrived + delay;
+        qcv_.wait_until(lk, until, [&] { return stop_ || queue_.size() >= max_batch; });
+      }
+      std::vector<std::unique_ptr<store_detail::unit_base>> batch;
+      while (!queue_.empty() && batch.size() < max_batch) {
+        batch.push_back(std::move(queue_.front().unit));
+        queue_.pop_front();
+      }
+      lk.unlock();
+      run_batch(batch);
+      lk.lock();
+      stats_.batches += 1;
+      stats_.units += batch.size();
+    }
+  }
+
+  void run_batch(std::vector<std::unique_ptr<store_detail::unit_base>>& batch) {
+    std::exception_ptr batch_error;
+    try {
+      std::lock_guard wl(writer_mutex_);
+      store_detail::immediate_transaction tx(writer_, profile_.options().busy_timeout);
+      write_tx wtx(writer_, write_tx::in_batch_t{});
+      for (auto& u : batch) {
+        writer_.cached("SAVEPOINT tessera_unit")->run();
+        try {
+          u->run(wtx);
+          writer_.cached("RELEASE tessera_unit")->run();
+          u->ok = true;
+        } catch (...) {
+          writer_.cached("ROLLBACK TO tessera_unit")->run();
+          writer_.cached("RELEASE tessera_unit")->run();
+          u->failed = true;
+          u->fail(std::current_exception());
+        }
+      }
+      tx.commit();
+    } catch (...) {
+      batch_error = std::current_exception();
+    }
+    for (auto& u : batch) {
+      if (u->failed) continue;
+      if (u->ok && !batch_error) {
+        u->complete();
+      } else {
+        u->fail(batch_error ? batch_error
+                            : std::make_exception_ptr(store_error("group commit: unit was not run")));
+      }
+    }
+  }
+
+  tessera::profile profile_;
+  store_detail::connection writer_;
+  std::mutex writer_mutex_;
+  store_detail::connection_pool pool_;
+
+  mutable std::mutex qm_;
+  std::condition_variable qcv_;
+  std::deque<queued> queue_;
+  bool stop_ = false;
+  group_commit_stats stats_;
+  std::thread committer_;
+};
+
+}  // namespace tessera

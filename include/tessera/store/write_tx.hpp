@@ -1,0 +1,421 @@
+#pragma once
+// One unit of work: everything written through a write_tx becomes durable together, or not
+// at all (nodes, links, logs, process state and exit fields, checkpoint, call journal).
+//   auto tx = st.begin_write();            // BEGIN IMMEDIATE on the store's writer connection
+//   auto calc = tx.add_node({...});
+//   tx.add_link(x.pk, calc.pk, link_type::input_calc, "x");
+//   tx.set_checkpoint(calc.pk, bytes);
+//   tx.commit();                           // or destroy it: rolled back
+// Inside store::write()/submit() (group commit) the same write_tx is handed to the unit;
+// the group committer commits, so the unit must not call commit().
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <tessera/data/any_data.hpp>
+#include <tessera/data/traits.hpp>
+#include <tessera/store/computer.hpp>
+#include <tessera/store/detail/sqlite.hpp>
+#include <tessera/store/error.hpp>
+#include <tessera/store/link.hpp>
+#include <tessera/store/log.hpp>
+#include <tessera/store/node.hpp>
+#include <tessera/store/reader.hpp>
+
+namespace tessera {
+
+class write_tx : public store_reader {
+ public:
+  /// Direct mode: takes the writer lock and begins an IMMEDIATE transaction.
+  write_tx(store_detail::connection& c, std::mutex& writer, std::chrono::milliseconds retry_for)
+      : store_reader(c), lock_(writer) {
+    tx_ = std::make_unique<store_detail::immediate_transaction>(c, retry_for);
+  }
+  /// Group-commit mode: runs inside a transaction someone else owns.
+  struct in_batch_t {};
+  write_tx(store_detail::connection& c, in_batch_t) : store_reader(c), batch_(true) {}
+
+  write_tx(const write_tx&) = delete;
+  write_tx& operator=(const write_tx&) = delete;
+  write_tx(write_tx&&) = default;
+  write_tx& operator=(write_tx&&) = delete;
+  ~write_tx() = default;  // tx_ rolls back if not committed, then lock_ releases
+
+  void commit() {
+    if (batch_) {
+      throw store_error("commit() called inside a group-commit unit: the group committer commits the batch");
+    }
+    if (!tx_ || !tx_->active()) throw store_error("commit() of a write transaction that already ended");
+    tx_->commit();
+    if (lock_.owns_lock()) lock_.unlock();
+  }
+  void rollback() {
+    if (batch_) throw store_error("rollback() inside a group-commit unit: throw to roll the unit back");
+    if (tx_) tx_->rollback();
+    if (lock_.owns_lock()) lock_.unlock();
+  }
+  [[nodiscard]] bool active() const noexcept { return batch_ || (tx_ && tx_->active()); }
+
+  // ---- nodes ----
+  node_ref add_node(const new_node& n) {
+    check_active();
+    if (n.type.empty()) {
+      throw store_error(fmt::format("cannot store a {} with an empty type name", to_string(n.kind)));
+    }
+    const uuid id = n.id ? *n.id : uuid::generate();
+    const auto ctime = (n.ctime ? *n.ctime : now_timestamp()).time_since_epoch().count();
+    const bool process = is_process(n.kind);
+    std::optional<std::int64_t> origin;
+    if (process) origin = origin_id(n.origin);
+    auto st = connection().cached(
+        "INSERT INTO node(uuid, kind, type, label, description, ctime, attributes, extras, hash, "
+        "process_state, exit_status, exit_message, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    st->bind(1, id.span());
+    st->bind(2, static_cast<std::int64_t>(n.kind));
+    st->bind(3, n.type);
+    bind_text_or_null(*st, 4, n.label);
+    bind_text_or_null(*st, 5, n.description);
+    st->bind(6, static_cast<std::int64_t>(ctime));
+    bind_json_or_null(*st, 7, n.attributes);
+    bind_json_or_null(*st, 8, n.extras);
+    if (n.hash) st->bind(9, store_detail::digest_bytes(*n.hash));
+    if (process) {
+      st->bind(10, to_string(n.state));
+      st->bind(11, n.exit_status ? std::optional<std::int64_t>(*n.exit_status) : std::nullopt);
+      bind_text_or_null(*st, 12, n.exit_message);
+      st->bind(13, origin);
+    }
+    try {
+      st->step();
+    } catch (const sqlite_error& e) {
+      if ((e.code() & 0xff) == SQLITE_CONSTRAINT && pk_of(id)) {
+        throw store_error(fmt::format("cannot store node: a node with uuid {} already exists", id));
+      }
+      throw;
+    }
+    return {connection().last_insert_rowid(), id};
+  }
+
+  /// Stores a data value as a new data node (attributes = serialized value, hash = content hash).
+  template <data_type T>
+  node_ref add_data(const T& value, std::string label = {}, std::string description = {}) {
+    new_node n;
+    n.type = std::string(type_name_of<T>());
+    n.attributes = data_traits<T>::serialize(value);
+    n.hash = content_hash(value);
+    n.label = std::move(label);
+    n.description = std::move(description);
+    return add_node(n);
+  }
+  node_ref add_data(const any_data& value, std::string label = {}, std::string description = {}) {
+    if (!value.has_value()) throw store_error("cannot store an empty any_data");
+    new_node n;
+    n.type = std::string(value.type_name());
+    n.attributes = value.serialize();
+    n.hash = value.hash();
+    n.label = std::move(label);
+    n.description = std::move(description);
+    return add_node(n);
+  }
+
+  // ---- links ----
+  /// Adds a link, enforcing the AiiDA 1.0 rules. Throws link_rule_error naming both nodes and
+  /// the rule; the transaction stays usable (nothing was written).
+  void add_link(std::int64_t in, std::int64_t out, link_type t, std::string_view label) {
+    check_active();
+    const auto lt = static_cast<std::int64_t>(t);
+    if (label.empty()) {
+      throw link_rule_error(fmt::format("{} link from {} to {} needs a label", to_string(t), describe(in), describe(out)));
+    }
+    const node_kind kin = kind_or_throw(in, "source", t);
+    const node_kind kout = kind_or_throw(out, "target", t);
+    if (!endpoints_allowed(t, kin, kout)) {
+      fail(t, label, in, out, endpoint_rule(t));
+    }
+    if (t == link_type::create) {
+      if (auto c = first("SELECT input FROM link WHERE output = ? AND type = 3 LIMIT 1", out)) {
+        fail(t, label, in, out,
+             fmt::format("a data node is created by at most one calculation, and {} already created it", describe(*c)));
+      }
+      // Causality (keeps the data provenance acyclic): a node already used as an input
+      // cannot be created afterwards.
+      if (auto p = first("SELECT output FROM link WHERE input = ? AND type IN (1, 2) LIMIT 1", out)) {
+        fail(t, label, in, out,
+             fmt::format("causality: the data node is already an input of {}, so it cannot be created later",
+                         describe(*p)));
+      }
+    }
+    if (t == link_type::input_calc) {
+      // Causality: a calculation takes its inputs before it creates outputs.
+      if (auto d = first("SELECT output FROM link WHERE input = ? AND type = 3 LIMIT 1", out)) {
+        fail(t, label, in, out,
+             fmt::format("causality: the calculation already created {}, so it cannot take new inputs",
+                         describe(*d)));
+      }
+    }
+    if (is_call(t)) {
+      if (auto c = first("SELECT input FROM link WHERE output = ? AND type IN (5, 6) LIMIT 1", out)) {
+        fail(t, label, in, out,
+             fmt::format("a process is called by at most one workflow, and {} already called it", describe(*c)));
+      }
+      if (in == out) fail(t, label, in, out, "a workflow cannot call itself");
+      // The call graph is a forest: `out` must not be a caller of `in` (at any depth).
+      for (auto cur = caller(in); cur; cur = caller(*cur)) {
+        if (*cur == out) fail(t, label, in, out, "the call would make a cycle: the callee is already a caller of the caller");
+      }
+    }
+    if (is_input(t)) {
+      auto st = connection().cached("SELECT input FROM link WHERE output = ? AND type = ? AND label = ? LIMIT 1");
+      st->bind_all(out, lt, label);
+      if (st->step()) {
+        const auto other = st->int64(0);
+        fail(t, label, in, out,
+             fmt::format("input labels are unique per process, and {} is already its input '{}'", describe(other), label));
+      }
+    }
+    if (is_output(t)) {
+      auto st = connection().cached("SELECT output FROM link WHERE input = ? AND type = ? AND label = ? LIMIT 1");
+      st->bind_all(in, lt, label);
+      if (st->step()) {
+        const auto other = st->int64(0);
+        fail(t, label, in, out,
+             fmt::format("output labels are unique per process, and {} is already its output '{}'", describe(other), label));
+      }
+    }
+    auto st = connection().cached("INSERT INTO link(input, output, type, label) VALUES (?,?,?,?)");
+    st->bind_all(in, out, lt, label);
+    try {
+      st->step();
+    } catch (const sqlite_error& e) {
+      if ((e.code() & 0xff) == SQLITE_CONSTRAINT) {
+        fail(t, label, in, out, "the same link already exists");
+      }
+      throw;
+    }
+  }
+
+  // ---- process fields (mutable while the process lives) ----
+  void set_process_state(std::int64_t pk, process_state s) {
+    auto st = connection().cached("UPDATE node SET process_state = ?, mtime = ? WHERE pk = ? AND kind > 0");
+    st->bind_all(to_string(s), now_us(), pk);
+    st->step();
+    expect_process_changed(pk, "set the process state of");
+  }
+  void set_exit(std::int64_t pk, int exit_status, std::string_view message = {}) {
+    auto st = connection().cached("UPDATE node SET exit_status = ?, exit_message = ?, mtime = ? WHERE pk = ? AND kind > 0");
+    st->bind(1, static_cast<std::int64_t>(exit_status));
+    bind_text_or_null(*st, 2, message);
+    st->bind(3, now_us());
+    st->bind(4, pk);
+    st->step();
+    expect_process_changed(pk, "set the exit status of");
+  }
+  /// Sets the caching hash of a live process node.
+  void set_hash(std::int64_t pk, const digest& h) {
+    auto r = node(pk);
+    check_attributes_mutable(r, "set the hash of");
+    auto st = connection().cached("UPDATE node SET hash = ?, mtime = ? WHERE pk = ?");
+    st->bind(1, store_detail::digest_bytes(h));
+    st->bind(2, now_us());
+    st->bind(3, pk);
+    st->step();
+  }
+  /// Attributes of a process node may change until it terminates (e.g. a calcjob's job id);
+  /// those of data nodes never: immutable_node_error.
+  void set_attribute(std::int64_t pk, std::string_view key, const nlohmann::json& value) {
+    auto r = node(pk);
+    check_attributes_mutable(r, fmt::format("set attribute '{}' of", key));
+    if (!r.attributes.is_object()) r.attributes = nlohmann::json::object();
+    r.attributes[std::string(key)] = value;
+    auto st = connection().cached("UPDATE node SET attributes = ?, mtime = ? WHERE pk = ?");
+    st->bind(1, r.attributes.dump());
+    st->bind(2, now_us());
+    st->bind(3, pk);
+    st->step();
+  }
+
+  // ---- mutable on every node: extras, label, description ----
+  void set_extra(std::int64_t pk, std::string_view key, const nlohmann::json& value) {
+    auto r = node(pk);
+    r.extras[std::string(key)] = value;
+    write_extras(pk, r.extras);
+  }
+  void remove_extra(std::int64_t pk, std::string_view key) {
+    auto r = node(pk);
+    r.extras.erase(std::string(key));
+    write_extras(pk, r.extras);
+  }
+  void set_label(std::int64_t pk, std::string_view label) { set_text(pk, "label", label); }
+  void set_description(std::int64_t pk, std::string_view d) { set_text(pk, "description", d); }
+
+  // ---- logs ----
+  std::int64_t add_log(std::int64_t pk, log_level level, std::string_view message,
+                       const nlohmann::json& metadata = nullptr) {
+    (void)kind_of(pk);  // throws not_found_error naming the pk
+    auto st = connection().cached("INSERT INTO log(node, time, level, message, metadata) VALUES (?,?,?,?,?)");
+    st->bind_all(pk, now_us(), static_cast<std::int64_t>(level), message);
+    bind_json_or_null(*st, 5, metadata);
+    st->step();
+    return connection().last_insert_rowid();
+  }
+
+  // ---- checkpoints: one per live process, overwritten ----
+  void set_checkpoint(std::int64_t pk, std::string_view bytes) {
+    auto st0 = connection().cached("SELECT kind, process_state FROM node WHERE pk = ?");
+    st0->bind(1, pk);
+    if (!st0->step()) throw not_found_error(fmt::format("cannot checkpoint node {}: it does not exist", pk));
+    if (st0->int64(0) == 0) throw store_error(fmt::format("cannot checkpoint {}: not a process node", describe(pk)));
+    if (!st0->is_null(1) && is_terminal(process_state_from_string(st0->text(1)))) {
+      throw store_error(fmt::format("cannot checkpoint {}: the process has terminated ({})", describe(pk), st0->text(1)));
+    }
+    auto st = connection().cached(
+        "INSERT INTO checkpoint(node, data) VALUES (?, ?) ON CONFLICT(node) DO UPDATE SET data = excluded.data");
+    st->bind(1, pk);
+    st->bind(2, std::as_bytes(std::span(bytes.data(), bytes.size())));
+    st->step();
+  }
+  void clear_checkpoint(std::int64_t pk) {
+    auto st = connection().cached("DELETE FROM checkpoint WHERE node = ?");
+    st->bind(1, pk);
+    st->step();
+  }
+
+  // ---- call journal ----
+  /// Records that (parent, step, seq) launched `child`. A second, different entry for the
+  /// same key is an error (the replayed step was not deterministic).
+  void journal_call(std::int64_t parent, std::int64_t step, std::int64_t seq, std::int64_t child) {
+    if (auto existing = journaled_call(parent, step, seq)) {
+      if (*existing == child) return;
+      throw store_error(fmt::format(
+          "call journal of process {} already maps step {} call {} to node {}, not {}: "
+          "the step is not deterministic between awaits",
+          parent, step, seq, *existing, child));
+    }
+    (void)kind_of(parent);
+    (void)kind_of(child);
+    auto st = connection().cached("INSERT INTO call_journal(parent, step, seq, child) VALUES (?,?,?,?)");
+    st->bind_all(parent, step, seq, child);
+    st->step();
+  }
+
+  // ---- computers ----
+  computer_record add_computer(const computer_spec& c) {
+    check_active();
+    if (c.label.empty()) throw store_error("a computer needs a label");
+    if (c.hostname.empty()) throw store_error(fmt::format("computer '{}' needs a hostname", c.label));
+    if (c.transport.empty() || c.scheduler.empty()) {
+      throw store_error(fmt::format("computer '{}' needs a transport and a scheduler plugin", c.label));
+    }
+    if (!c.settings.is_object()) throw store_error(fmt::format("settings of computer '{}' must be a JSON object", c.label));
+    if (find_computer(c.label)) throw store_error(fmt::format("a computer labelled '{}' already exists", c.label));
+    computer_record r;
+    static_cast<computer_spec&>(r) = c;
+    r.id = uuid::generate();
+    auto st = connection().cached(
+        "INSERT INTO computer(uuid, label, hostname, description, transport, scheduler, workdir, settings) "
+        "VALUES (?,?,?,?,?,?,?,?)");
+    st->bind_all(r.id.span(), c.label, c.hostname, c.description, c.transport, c.scheduler, c.workdir, c.settings.dump());
+    st->step();
+    r.pk = connection().last_insert_rowid();
+    return r;
+  }
+
+ private:
+  static std::int64_t now_us() { return now_timestamp().time_since_epoch().count(); }
+
+  void check_active() const {
+    if (!active()) throw store_error("write on a transaction that already ended");
+  }
+  static void bind_text_or_null(store_detail::statement& st, int i, std::string_view s) {
+    if (s.empty()) {
+      st.bind(i, nullptr);
+    } else {
+      st.bind(i, s);
+    }
+  }
+  static void bind_json_or_null(store_detail::statement& st, int i, const nlohmann::json& j) {
+    if (j.is_null() || (j.is_object() && j.empty())) {
+      st.bind(i, nullptr);
+    } else {
+      st.bind(i, j.dump());
+    }
+  }
+  std::int64_t origin_id(const process_origin& o) {
+    auto sel = connection().cached(
+        "SELECT id FROM origin WHERE tessera_version = ? AND plugin_name = ? AND plugin_version = ?");
+    sel->bind_all(o.tessera_version, o.plugin_name, o.plugin_version);
+    if (sel->step()) return sel->int64(0);
+    auto ins = connection().cached("INSERT INTO origin(tessera_version, plugin_name, plugin_version) VALUES (?,?,?)");
+    ins->bind_all(o.tessera_version, o.plugin_name, o.plugin_version);
+    ins->step();
+    return connection().last_insert_rowid();
+  }
+  node_kind kind_or_throw(std::int64_t pk, std::string_view role, link_type t) {
+    auto st = connection().cached("SELECT kind FROM node WHERE pk = ?");
+    st->bind(1, pk);
+    if (!st->step()) {
+      throw link_rule_error(fmt::format("cannot add {} link: its {} node {} does not exist", to_string(t), role, pk));
+    }
+    return node_kind_from_int(st->int64(0));
+  }
+  std::optional<std::int64_t> first(std::string_view sql, std::int64_t pk) {
+    auto st = connection().cached(sql);
+    st->bind(1, pk);
+    if (!st->step()) return std::nullopt;
+    return st->int64(0);
+  }
+  [[noreturn]] void fail(link_type t, std::string_view label, std::int64_t in, std::int64_t out, std::string_view rule) {
+    throw link_rule_error(fmt::format("cannot add {} link '{}' from {} to {}: {}", to_string(t), label, describe(in),
+                                      describe(out), rule));
+  }
+  void expect_process_changed(std::int64_t pk, std::string_view what) {
+    if (connection().changes() == 1) return;
+    if (auto k = find_kind(pk)) {
+      throw store_error(fmt::format("cannot {} {}: not a process node", what, describe(pk)));
+    }
+    throw not_found_error(fmt::format("cannot {} node {}: it does not exist", what, pk));
+  }
+  std::optional<node_kind> find_kind(std::int64_t pk) {
+    auto st = connection().cached("SELECT kind FROM node WHERE pk = ?");
+    st->bind(1, pk);
+    if (!st->step()) return std::nullopt;
+    return node_kind_from_int(st->int64(0));
+  }
+  void check_attributes_mutable(const node_record& r, std::string_view what) {
+    if (r.kind == node_kind::data) {
+      throw immutable_node_error(fmt::format("cannot {} {}: attributes of a stored data node are immutable",
+                                             what, describe(r.pk)));
+    }
+    if (r.state && is_terminal(*r.state)) {
+      throw immutable_node_error(fmt::format("cannot {} {}: the process has terminated ({}) and is sealed", what,
+                                             describe(r.pk), to_string(*r.state)));
+    }
+  }
+  void write_extras(std::int64_t pk, const nlohmann::json& extras) {
+    auto st = connection().cached("UPDATE node SET extras = ?, mtime = ? WHERE pk = ?");
+    bind_json_or_null(*st, 1, extras);
+    st->bind(2, now_us());
+    st->bind(3, pk);
+    st->step();
+  }
+  void set_text(std::int64_t pk, std::string_view column, std::string_view value) {
+    auto st = connection().cached(fmt::format("UPDATE node SET {} = ?, mtime = ? WHERE pk = ?", column));
+    bind_text_or_null(*st, 1, value);
+    st->bind(2, now_us());
+    st->bind(3, pk);
+    st->step();
+    if (connection().changes() != 1) throw not_found_error(fmt::format("cannot set the {} of node {}: it does not exist", column, pk));
+  }
+
+  std::unique_lock<std::mutex> lock_;
+  std::unique_ptr<store_detail::immediate_transaction> tx_;
+  bool batch_ = false;
+};
+
+}  // namespace tessera
