@@ -1,0 +1,16 @@
+#pragma once
+// Compile-time process specs: ports, namespaces, exit codes, outlines, exposing, typed access.
+#include "spec/bind.hpp"
+#include "spec/errors.hpp"
+#include "spec/exit_code.hpp"
+#include "spec/expose.hpp"
+#include "spec/fixed_string.hpp"
+#include "spec/outline.hpp"
+#include "spec/port.hpp"
+#include "spec/port_namespace.hpp"
+#include "spec/port_values.hpp"
+#include "spec/ports.hpp"
+#include "spec/process_spec.hpp"
+#include "spec/program.hpp"
+#include "spec/render.hpp"
+#include "spec/runtime_spec.hpp"
