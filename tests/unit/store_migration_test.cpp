@@ -1,0 +1,189 @@
+// Schema migrations: one test per migration builds a database at the old version from SQL,
+// opens it (migrating forward) and checks the content; plus the framework's failure modes.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <tessera/store/store.hpp>
+
+#include "../store/support.hpp"
+
+namespace {
+
+using namespace tessera;
+using tessera::test::temp_dir;
+
+// Schema version 1, as the first tessera release created it: process versions as three
+// text columns on every node, no origin table, no call journal.
+constexpr std::string_view schema_v1 = R"sql(
+CREATE TABLE setting(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE node(
+  pk INTEGER PRIMARY KEY,
+  uuid BLOB NOT NULL UNIQUE CHECK(length(uuid) = 16),
+  kind INTEGER NOT NULL CHECK(kind BETWEEN 0 AND 4),
+  type TEXT NOT NULL,
+  label TEXT,
+  description TEXT,
+  ctime INTEGER NOT NULL,
+  mtime INTEGER,
+  attributes TEXT,
+  extras TEXT,
+  hash BLOB,
+  process_state TEXT,
+  exit_status INTEGER,
+  exit_message TEXT,
+  tessera_version TEXT,
+  plugin_name TEXT,
+  plugin_version TEXT
+);
+CREATE INDEX node_process_ctime ON node(ctime) WHERE kind > 0;
+CREATE INDEX node_process_hash ON node(hash) WHERE kind > 0 AND hash IS NOT NULL;
+CREATE TRIGGER node_identity_immutable BEFORE UPDATE OF uuid, kind, type, ctime ON node
+BEGIN SELECT RAISE(ABORT, 'tessera: uuid, kind, type and ctime of a stored node are immutable'); END;
+CREATE TRIGGER node_content_immutable BEFORE UPDATE OF attributes, hash ON node
+WHEN old.kind = 0 OR old.process_state IN ('finished', 'excepted', 'killed')
+BEGIN SELECT RAISE(ABORT, 'tessera: attributes and hash of a stored data node or terminated process are immutable'); END;
+CREATE TABLE link(input INTEGER NOT NULL, output INTEGER NOT NULL, type INTEGER NOT NULL CHECK(type BETWEEN 1 AND 6),
+  label TEXT NOT NULL, PRIMARY KEY(input, type, label, output)) WITHOUT ROWID;
+CREATE INDEX link_output ON link(output, type, label);
+CREATE TABLE log(id INTEGER PRIMARY KEY, node INTEGER NOT NULL, time INTEGER NOT NULL, level INTEGER NOT NULL,
+  message TEXT NOT NULL, metadata TEXT);
+CREATE INDEX log_node ON log(node);
+CREATE TABLE checkpoint(node INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TRIGGER checkpoint_drop_on_termination AFTER UPDATE OF process_state ON node
+WHEN new.process_state IN ('finished', 'excepted', 'killed')
+BEGIN DELETE FROM checkpoint WHERE node = new.pk; END;
+CREATE TABLE computer(pk INTEGER PRIMARY KEY, uuid BLOB NOT NULL UNIQUE, label TEXT NOT NULL UNIQUE,
+  hostname TEXT NOT NULL, description TEXT NOT NULL, transport TEXT NOT NULL, scheduler TEXT NOT NULL,
+  workdir TEXT NOT NULL, settings TEXT NOT NULL);
+INSERT INTO setting VALUES ('synchronous', 'NORMAL');
+INSERT INTO node(pk, uuid, kind, type, label, ctime, attributes, hash) VALUES
+  (1, x'00112233445566778899aabbccddeeff', 0, 'core.int', 'x', 1000, '5', x'0101010101010101010101010101010101010101010101010101010101010101');
+INSERT INTO node(pk, uuid, kind, type, ctime, process_state, exit_status, tessera_version, plugin_name, plugin_version) VALUES
+  (2, x'10112233445566778899aabbccddeeff', 1, 'core.add', 2000, 'finished', 0, '0.0.9', 'core.arithmetic', '1.0'),
+  (3, x'20112233445566778899aabbccddeeff', 4, 'my.chain', 3000, 'waiting', NULL, '0.0.9', 'mylab.chains', '2.1'),
+  (4, x'30112233445566778899aabbccddeeff', 1, 'core.add', 4000, 'running', NULL, '0.0.9', 'core.arithmetic', '1.0');
+INSERT INTO link VALUES (1, 2, 1, 'x');
+INSERT INTO log(node, time, level, message) VALUES (3, 3500, 23, 'waiting for children');
+INSERT INTO checkpoint VALUES (3, x'c0ffee');
+PRAGMA user_version = 1;
+)sql";
+
+std::vector<std::string> columns(store_detail::connection& c, std::string_view table) {
+  auto st = c.prepare(fmt::format("SELECT name, type, \"notnull\", pk FROM pragma_table_info('{}') ORDER BY cid", table));
+  std::vector<std::string> out;
+  while (st.step()) out.push_back(fmt::format("{} {} {} {}", st.text(0), st.text(1), st.int64(2), st.int64(3)));
+  return out;
+}
+
+std::vector<std::string> objects(store_detail::connection& c) {
+  auto st = c.prepare("SELECT type || ' ' || name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY 1");
+  std::vector<std::string> out;
+  while (st.step()) out.emplace_back(st.text(0));
+  return out;
+}
+
+TEST(StoreMigration, From1To2InternsOriginsAndAddsTheCallJournal) {
+  temp_dir d;
+  {
+    store_detail::connection c((d / "tessera.db").string());
+    c.exec(schema_v1);
+  }
+  store st(d.path());
+  auto r = st.read();
+  auto& c = r.connection();
+  EXPECT_EQ(schema::version_of(c), 2);
+  // content kept
+  EXPECT_EQ(r.count_nodes(), 4);
+  auto x = r.node(1);
+  EXPECT_EQ(x.id.str(), "00112233-4455-6677-8899-aabbccddeeff");
+  EXPECT_EQ(x.attributes, 5);
+  EXPECT_EQ(x.label, "x");
+  EXPECT_FALSE(x.origin.has_value());
+  auto p2 = r.node(2);
+  EXPECT_EQ(p2.state, process_state::finished);
+  EXPECT_EQ(p2.exit_status, 0);
+  EXPECT_EQ(p2.origin, (process_origin{"0.0.9", "core.arithmetic", "1.0"}));
+  EXPECT_EQ(r.node(3).origin, (process_origin{"0.0.9", "mylab.chains", "2.1"}));
+  EXPECT_EQ(r.node(4).origin, p2.origin);
+  EXPECT_EQ(c.scalar_int("SELECT count(*) FROM origin"), 2);
+  EXPECT_EQ(r.incoming(2).size(), 1u);
+  EXPECT_EQ(r.logs(3).at(0).message, "waiting for children");
+  EXPECT_EQ(r.checkpoint(3), std::string("\xc0\xff\xee"));
+  // the migrated schema is the current schema
+  temp_dir fresh_dir;
+  store fresh(fresh_dir.path());
+  auto fr = fresh.read();
+  for (auto t : {"node", "origin", "link", "call_journal", "log", "checkpoint", "computer", "setting"}) {
+    EXPECT_EQ(columns(c, t), columns(fr.connection(), t)) << t;
+  }
+  EXPECT_EQ(objects(c), objects(fr.connection()));
+  // and it works: journal a call, store a new process of a known origin
+  {
+    auto tx = st.begin_write();
+    tx.journal_call(3, 0, 0, 4);
+    new_node n;
+    n.kind = node_kind::calc_function;
+    n.type = "core.add";
+    n.origin = {"0.0.9", "core.arithmetic", "1.0"};
+    (void)tx.add_node(n);
+    tx.commit();
+  }
+  EXPECT_EQ(c.scalar_int("SELECT count(*) FROM origin"), 2);
+  EXPECT_EQ(r.journaled_call(3, 0, 0), 4);
+  // a backup of the version-1 database was taken first
+  std::vector<std::filesystem::path> backups;
+  for (const auto& e : std::filesystem::directory_iterator(d / "backups")) backups.push_back(e.path());
+  ASSERT_EQ(backups.size(), 1u);
+  store_detail::connection b(backups[0].string());
+  EXPECT_EQ(schema::version_of(b), 1);
+  EXPECT_EQ(b.scalar_int("SELECT count(*) FROM node WHERE plugin_name = 'core.arithmetic'"), 2);
+}
+
+TEST(StoreMigration, AFailedMigrationLeavesTheOldVersion) {
+  temp_dir d;
+  store_detail::connection c((d / "db").string());
+  c.exec("CREATE TABLE node(pk INTEGER PRIMARY KEY); INSERT INTO node VALUES (1); PRAGMA user_version = 1;");
+  std::vector<migration> steps = {
+      {1, "adds a table then fails", [](store_detail::connection& k) {
+         k.exec("CREATE TABLE half_done(x)");
+         k.exec("INSERT INTO no_such_table VALUES (1)");
+       }}};
+  try {
+    (void)schema::upgrade(c, d / "db", d / "backups", steps, 2);
+    FAIL() << "failed migration reported success";
+  } catch (const schema_error& e) {
+    const std::string w = e.what();
+    EXPECT_NE(w.find("migration 1 -> 2"), std::string::npos) << w;
+    EXPECT_NE(w.find("adds a table then fails"), std::string::npos) << w;
+  }
+  EXPECT_EQ(schema::version_of(c), 1);
+  EXPECT_FALSE(schema::has_table(c, "half_done"));
+  EXPECT_EQ(c.scalar_int("SELECT count(*) FROM node"), 1);
+}
+
+TEST(StoreMigration, AMissingMigrationIsAnError) {
+  temp_dir d;
+  store_detail::connection c((d / "db").string());
+  c.exec("CREATE TABLE node(pk INTEGER PRIMARY KEY); PRAGMA user_version = 1;");
+  std::vector<migration> steps = {{1, "1 to 2", [](store_detail::connection& k) { k.exec("CREATE TABLE t2(x)"); }}};
+  try {
+    (void)schema::upgrade(c, d / "db", d / "backups", steps, 3);
+    FAIL() << "upgrade past the known migrations";
+  } catch (const schema_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no migration from schema version 2"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(schema::version_of(c), 2);  // the step that exists was applied and kept
+}
+
+TEST(StoreMigration, EveryVersionBelowCurrentHasAMigration) {
+  for (int v = 1; v < schema::current_version; ++v) {
+    bool found = false;
+    for (const auto& m : schema::migrations()) found |= m.from_version == v;
+    EXPECT_TRUE(found) << "no migration from version " << v;
+  }
+}
+
+}  // namespace
