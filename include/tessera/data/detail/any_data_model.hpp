@@ -1,0 +1,54 @@
+#pragma once
+
+#include <concepts>
+#include <string_view>
+#include <typeinfo>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include <tessera/data/canonical.hpp>
+#include <tessera/data/digest.hpp>
+#include <tessera/data/traits.hpp>
+
+namespace tessera::detail {
+
+// The type-erased interface behind any_data. Immutable once built, so one
+// instance can be shared between copies and threads.
+struct any_data_model {
+  any_data_model() = default;
+  any_data_model(const any_data_model&) = delete;
+  any_data_model& operator=(const any_data_model&) = delete;
+  virtual ~any_data_model() = default;
+
+  virtual std::string_view type_name() const noexcept = 0;
+  virtual const std::type_info& type() const noexcept = 0;
+  virtual nlohmann::json serialize() const = 0;
+  virtual digest hash() const = 0;
+  // Precondition: other.type() == type().
+  virtual bool equals_same_type(const any_data_model& other) const = 0;
+};
+
+template <data_type T>
+struct any_data_model_for final : any_data_model {
+  T value;
+
+  explicit any_data_model_for(T v) : value(std::move(v)) {}
+
+  std::string_view type_name() const noexcept override { return type_name_of<T>(); }
+  const std::type_info& type() const noexcept override { return typeid(T); }
+  nlohmann::json serialize() const override { return data_traits<T>::serialize(value); }
+  digest hash() const override { return content_hash(value); }
+
+  bool equals_same_type(const any_data_model& other) const override {
+    const T& rhs = static_cast<const any_data_model_for&>(other).value;
+    // A user type need not define ==; then equal means same canonical JSON.
+    if constexpr (std::equality_comparable<T>) {
+      return value == rhs;
+    } else {
+      return strict_json_equal(data_traits<T>::serialize(value), data_traits<T>::serialize(rhs));
+    }
+  }
+};
+
+}  // namespace tessera::detail
