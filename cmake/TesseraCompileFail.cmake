@@ -47,7 +47,9 @@ while(i LESS TESSERA_CF_REGEX_COUNT)
   math(EXPR i "${i} + 1")
 endwhile()
 set(first_error "")
-if(output MATCHES "([^\n]*error:[^\n]*)")
+# A diagnostic line reads "file:line:col: error: ..."; "tessera::error::raise" in an
+# "In instantiation of" line is not one.
+if(output MATCHES "([^\n]*: error: [^\n]*)")
   set(first_error "${CMAKE_MATCH_1}")
 endif()
 if(DEFINED TESSERA_CF_FIRST_ERROR AND NOT first_error MATCHES "${TESSERA_CF_FIRST_ERROR}")

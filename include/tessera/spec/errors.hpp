@@ -12,6 +12,12 @@
 // raise function, and code after it is guarded by if constexpr, so nothing else is reported.
 #include "fixed_string.hpp"
 
+namespace tessera::spec {
+// What a declaration returns after reporting its mistake: process_spec ignores it, so the
+// compiler reports only the mistake itself, not a cascade of errors after it.
+struct invalid_element {};
+}  // namespace tessera::spec
+
 namespace tessera::error {
 
 // The flags shown in the "evaluates to false" note; always false.

@@ -48,8 +48,10 @@ template <int Status, fixed_string Label>
 auto exit_code(std::string message) {
   if constexpr (Status < first_user_exit_status) {
     error::raise::exit_status_not_allowed<Status>();
+    return invalid_element{};
   } else if constexpr (!detail::valid_identifier(Label.view())) {
     error::raise::invalid_exit_label<Label>();
+    return invalid_element{};
   } else {
     return exit_code_decl<Status, Label>{std::move(message)};
   }

@@ -116,8 +116,10 @@ template <direction Dir, fixed_string Name, class T, origin Origin, class... Opt
 auto make_port(Options&&... options) {
   if constexpr (!valid_dotted_name(Name.view())) {
     error::raise::invalid_port_name<Name>();
+    return invalid_element{};
   } else if constexpr (!port_value_type<T>) {
     error::raise::port_type_is_not_a_data_type<Name, T>();
+    return invalid_element{};
   } else {
     port<Dir, Name, T, Origin> p;
     (apply_option(p, std::forward<Options>(options)), ...);

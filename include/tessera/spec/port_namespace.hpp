@@ -46,6 +46,7 @@ template <direction Dir, fixed_string Name, class... Options>
 auto make_namespace(Options&&... options) {
   if constexpr (!valid_dotted_name(Name.view())) {
     error::raise::invalid_port_name<Name>();
+    return invalid_element{};
   } else {
     port_namespace<Dir, Name> ns;
     (apply_namespace_option(ns, std::forward<Options>(options)), ...);

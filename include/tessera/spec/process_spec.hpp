@@ -311,6 +311,8 @@ auto as_tuple(Arg&& arg) {
     return std::tuple<A>(std::forward<Arg>(arg));
   } else if constexpr (is_exposed_group<A>::value || is_process_spec<A>::value) {
     return std::forward<Arg>(arg).elements;
+  } else if constexpr (std::is_same_v<A, invalid_element>) {
+    return std::tuple<>{};  // its mistake was reported where it was made
   } else {
     error::raise::not_a_spec_element<A>();
     return std::tuple<>{};

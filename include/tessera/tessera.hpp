@@ -1,0 +1,4 @@
+#pragma once
+// The whole of tessera. Include a layer's own header (<tessera/spec.hpp>, ...) to compile less.
+#include "data/data.hpp"
+#include "spec.hpp"

@@ -1,0 +1,9 @@
+// Must not compile: see the test of the same name in CMakeLists.txt.
+#include "prelude.hpp"
+
+struct p : ports<p> {
+  static auto define() { return process_spec(outline(while_<&p::count>(step<&p::run>))); }
+  int count() const { return 0; }
+  void run() {}
+};
+int main() { (void)spec_of<p>(); }

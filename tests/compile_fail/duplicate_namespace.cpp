@@ -1,0 +1,5 @@
+// Must not compile: see the test of the same name in CMakeLists.txt.
+#include "prelude.hpp"
+
+struct p { static auto define() { return process_spec(input_namespace<"opts">(), input_namespace<"opts">(dynamic)); } };
+int main() { (void)spec_of<p>(); }
