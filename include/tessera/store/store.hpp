@@ -41,6 +41,7 @@
 #include <tessera/store/error.hpp>
 #include <tessera/store/profile.hpp>
 #include <tessera/store/reader.hpp>
+#include <tessera/store/repository.hpp>
 #include <tessera/store/write_tx.hpp>
 
 namespace tessera {
@@ -130,7 +131,10 @@ class read_lease : public store_reader {
 class store {
  public:
   explicit store(const std::filesystem::path& dir, profile_options options = {})
-      : profile_(profile::open(dir, options)), writer_(profile_.connect()), pool_(profile_) {}
+      : profile_(profile::open(dir, options)),
+        writer_(profile_.connect()),
+        pool_(profile_),
+        files_(profile_.repository_path()) {}
   store(const store&) = delete;
   store& operator=(const store&) = delete;
   ~store() {
@@ -185,6 +189,42 @@ class store {
       out += st.text(0);
     }
     return out;
+  }
+
+  /// The profile's file repository (content of SinglefileData, FolderData, portable codes).
+  [[nodiscard]] repository& files() noexcept { return files_; }
+
+  /// Data types whose attributes refer to repository objects (key "object" anywhere inside).
+  static constexpr std::string_view repository_types[] = {"core.singlefile", "core.folder", "core.code.portable"};
+
+  struct integrity_report {
+    std::string database;                // PRAGMA integrity_check: "ok" or the problems
+    repository::report files;            // re-hash of every object
+    std::vector<std::string> missing;    // objects referenced by nodes but absent
+    [[nodiscard]] bool ok() const { return database == "ok" && files.ok() && missing.empty(); }
+  };
+  /// Checks the database, re-hashes every repository object, and checks that every object
+  /// a node refers to exists.
+  [[nodiscard]] integrity_report check_integrity() {
+    integrity_report r;
+    r.database = integrity_check();
+    r.files = files_.verify();
+    auto lease = read();
+    auto st = lease.connection().prepare(
+        "SELECT n.pk, j.value FROM node n, json_tree(n.attributes) j "
+        "WHERE n.kind = 0 AND n.type IN (?, ?, ?) AND j.key = 'object' AND j.type = 'text'");
+    st.bind_all(repository_types[0], repository_types[1], repository_types[2]);
+    while (st.step()) {
+      const auto hex = std::string(st.text(1));
+      try {
+        if (!files_.contains(digest::from_hex(hex))) {
+          r.missing.push_back(fmt::format("node {} refers to object {}, which is missing", st.int64(0), hex));
+        }
+      } catch (const std::exception&) {
+        r.missing.push_back(fmt::format("node {} refers to an invalid object name '{}'", st.int64(0), hex));
+      }
+    }
+    return r;
   }
 
   /// Statistics of the last group commits (for tests and benchmarks).
@@ -265,6 +305,7 @@ class store {
   store_detail::connection writer_;
   std::mutex writer_mutex_;
   store_detail::connection_pool pool_;
+  repository files_;
 
   mutable std::mutex qm_;
   std::condition_variable qcv_;
