@@ -20,6 +20,7 @@
 //
 // Every value, JSON path, type name and link label is bound as an SQL parameter; the SQL
 // text holds only identifiers chosen from fixed lists. query::sql() shows it.
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -335,7 +336,8 @@ class query {
   void render_field_expr(sql_builder& b, const field& f, const std::string& t, const std::string& l) const {
     switch (f.src) {
       case field::source::column:
-        b.text += t + "." + f.name;
+        // "@expr": the vertex is only known by its pk, held in expr (see pk_only).
+        b.text += t.front() == '@' ? t.substr(1) : t + "." + f.name;
         return;
       case field::source::attribute:
         b.text += "json_extract(" + t + ".attributes, ";
@@ -422,7 +424,14 @@ class query {
   // Kind/type filter and conditions of vertex i on alias t (appends " AND ..." terms).
   void render_vertex_filters(sql_builder& b, const vertex& v, const std::string& t, const std::string& l) const {
     const auto& f = v.filter;
-    if (!f.kinds.empty() && f.kinds.size() < 5) {
+    const bool only_processes =
+        !f.kinds.empty() && std::find(f.kinds.begin(), f.kinds.end(), node_kind::data) == f.kinds.end();
+    if (only_processes) {
+      // A constant of the schema, not a value: written literally so that SQLite can use
+      // the partial indexes "WHERE kind > 0" (it cannot see through a bound parameter).
+      b.text += " AND " + t + ".kind > 0";
+    }
+    if (!f.kinds.empty() && f.kinds.size() < 5 && !(only_processes && f.kinds.size() == 4)) {
       b.text += " AND " + t + ".kind IN (";
       for (std::size_t i = 0; i < f.kinds.size(); ++i) {
         if (i > 0) b.text += ", ";
@@ -449,6 +458,17 @@ class query {
     }
   }
 
+  static bool pk_condition(const condition& c) {
+    if (c.o == condition::op::all_of || c.o == condition::op::any_of) {
+      return std::all_of(c.children.begin(), c.children.end(), pk_condition);
+    }
+    return c.f.src == field::source::column && c.f.name == "pk";
+  }
+  static bool pk_only(const vertex& v) {
+    return (v.filter.kinds.empty() || v.filter.kinds.size() == 5) && v.filter.type.empty() &&
+           v.filter.type_prefix.empty() && !v.conditions.empty() &&
+           std::all_of(v.conditions.begin(), v.conditions.end(), pk_condition);
+  }
   static bool filters_vertex(const vertex& v) {
     return (!v.filter.kinds.empty() && v.filter.kinds.size() < 5) || !v.filter.type.empty() ||
            !v.filter.type_prefix.empty() || !v.conditions.empty();
@@ -488,7 +508,13 @@ class query {
       const std::string from = down ? "input" : "output";
       const std::string to = down ? "output" : "input";
       b.text += fmt::format("{}(src, pk) AS (SELECT s.{}, s.{} FROM link s WHERE s.type IN (1, 3)", r(i), from, to);
-      if (filters_vertex(src)) {
+      if (pk_only(src)) {
+        // the seed vertex is filtered on pk only: no need to visit its node rows
+        for (const auto& c : src.conditions) {
+          b.text += " AND ";
+          render_condition(b, c, "@s." + from, "");
+        }
+      } else if (filters_vertex(src)) {
         b.text += fmt::format(" AND s.{} IN (SELECT sn.pk FROM node sn WHERE 1", from);
         render_vertex_filters(b, src, "sn", "");
         b.text += ")";
@@ -623,14 +649,14 @@ class query {
 /// JSON value (null when missing).
 class query_cursor {
  public:
-  query_cursor(store& st, const query& q) : lease_(st.read()), built_(q.build()) {
-    stmt_ = lease_.connection().prepare(built_.text);
-    store_detail::bind_params(stmt_, built_.params);
+  query_cursor(store& st, const query& q)
+      : lease_(st.read()), built_(q.build()), stmt_(lease_.connection().cached(built_.text)) {
+    store_detail::bind_params(*stmt_, built_.params);
   }
 
   /// Advances to the next row; false when there is none.
   bool next(query_row& row) {
-    if (done_ || !stmt_.step()) {
+    if (done_ || !stmt_->step()) {
       done_ = true;
       return false;
     }
@@ -665,32 +691,32 @@ class query_cursor {
 
  private:
   nlohmann::json decode(int c, const field& f) const {
-    if (stmt_.is_null(c)) {
+    if (stmt_->is_null(c)) {
       if (f.src != field::source::column && f.name.empty() && f.src != field::source::link_label) {
         return nlohmann::json::object();  // whole attributes/extras, stored NULL when empty
       }
       return nullptr;
     }
     if (f.src == field::source::column) {
-      if (f.name == "uuid") return uuid::from_bytes(stmt_.blob(c)).str();
+      if (f.name == "uuid") return uuid::from_bytes(stmt_->blob(c)).str();
       if (f.name == "hash") {
-        auto d = store_detail::digest_column(stmt_, c);
+        auto d = store_detail::digest_column(*stmt_, c);
         return d ? nlohmann::json(d->hex()) : nlohmann::json(nullptr);
       }
-      if (f.name == "kind") return std::string(to_string(node_kind_from_int(stmt_.int64(c))));
-      switch (stmt_.type(c)) {
-        case SQLITE_INTEGER: return stmt_.int64(c);
-        case SQLITE_FLOAT: return stmt_.real(c);
-        default: return std::string(stmt_.text(c));
+      if (f.name == "kind") return std::string(to_string(node_kind_from_int(stmt_->int64(c))));
+      switch (stmt_->type(c)) {
+        case SQLITE_INTEGER: return stmt_->int64(c);
+        case SQLITE_FLOAT: return stmt_->real(c);
+        default: return std::string(stmt_->text(c));
       }
     }
-    if (f.src == field::source::link_label) return std::string(stmt_.text(c));
-    return nlohmann::json::parse(stmt_.text(c));
+    if (f.src == field::source::link_label) return std::string(stmt_->text(c));
+    return nlohmann::json::parse(stmt_->text(c));
   }
 
   read_lease lease_;
   query::built built_;
-  store_detail::statement stmt_;
+  store_detail::statement_lease stmt_;  // cached per connection: same-shaped queries reuse it
   bool done_ = false;
 };
 
@@ -707,10 +733,10 @@ inline std::vector<query_row> query::all() const {
 inline std::int64_t query::count() const {
   auto b = build();
   auto lease = st_->read();
-  auto st = lease.connection().prepare("SELECT count(*) FROM (" + b.text + ")");
-  store_detail::bind_params(st, b.params);
-  st.step();
-  return st.int64(0);
+  auto st = lease.connection().cached("SELECT count(*) FROM (" + b.text + ")");
+  store_detail::bind_params(*st, b.params);
+  st->step();
+  return st->int64(0);
 }
 
 }  // namespace tessera

@@ -144,18 +144,28 @@ class statement {
 };
 
 /// A cached statement on loan: resets (and clears bindings) when it goes out of scope,
-/// so the next user finds it clean even if this one threw.
+/// so the next user finds it clean even if this one threw; while on loan the cache never
+/// evicts it.
 class statement_lease {
  public:
-  explicit statement_lease(statement& s) noexcept : s_(&s) {}
+  statement_lease(statement& s, bool& in_use) noexcept : s_(&s), in_use_(&in_use) { in_use = true; }
   statement_lease(const statement_lease&) = delete;
   statement_lease& operator=(const statement_lease&) = delete;
-  ~statement_lease() { s_->reset(); }
+  statement_lease(statement_lease&& o) noexcept
+      : s_(std::exchange(o.s_, nullptr)), in_use_(std::exchange(o.in_use_, nullptr)) {}
+  statement_lease& operator=(statement_lease&&) = delete;
+  ~statement_lease() {
+    if (s_ != nullptr) {
+      s_->reset();
+      *in_use_ = false;
+    }
+  }
   statement* operator->() const noexcept { return s_; }
   statement& operator*() const noexcept { return *s_; }
 
  private:
   statement* s_;
+  bool* in_use_;
 };
 
 /// One SQLite connection with a statement cache. Not thread-safe: the store guards it.
@@ -200,12 +210,20 @@ class connection {
   }
   [[nodiscard]] statement prepare(std::string_view sql) { return statement(db_, sql); }
   /// A persistent prepared statement kept for the life of the connection.
+  /// The cache holds at most max_cached statements (the query builder makes many shapes);
+  /// beyond that, statements not on loan are dropped.
   [[nodiscard]] statement_lease cached(std::string_view sql) {
     auto it = cache_.find(sql);
     if (it == cache_.end()) {
-      it = cache_.emplace(std::string(sql), std::make_unique<statement>(db_, sql, true)).first;
+      if (cache_.size() >= max_cached) evict();
+      auto e = std::make_unique<cache_entry>();
+      e->stmt = statement(db_, sql, true);
+      it = cache_.emplace(std::string(sql), std::move(e)).first;
     }
-    return statement_lease(*it->second);
+    if (it->second->in_use) {
+      throw store_error(fmt::format("statement `{}` is already in use on this connection", sql.substr(0, 120)));
+    }
+    return statement_lease(it->second->stmt, it->second->in_use);
   }
   [[nodiscard]] std::int64_t last_insert_rowid() const noexcept { return sqlite3_last_insert_rowid(db_); }
   [[nodiscard]] int changes() const noexcept { return sqlite3_changes(db_); }
@@ -222,7 +240,7 @@ class connection {
     if (!st.step()) throw store_error(fmt::format("query `{}` returned no row", sql));
     return std::string(st.text(0));
   }
-  void clear_cache() noexcept { cache_.clear(); }
+  void clear_cache() noexcept { evict(); }
 
  private:
   void close() noexcept {
@@ -232,7 +250,21 @@ class connection {
   }
 
   sqlite3* db_ = nullptr;
-  std::map<std::string, std::unique_ptr<statement>, std::less<>> cache_;
+  struct cache_entry {
+    statement stmt;
+    bool in_use = false;
+  };
+  static constexpr std::size_t max_cached = 256;
+  void evict() noexcept {
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      if (it->second->in_use) {
+        ++it;
+      } else {
+        it = cache_.erase(it);
+      }
+    }
+  }
+  std::map<std::string, std::unique_ptr<cache_entry>, std::less<>> cache_;
 };
 
 /// BEGIN IMMEDIATE ... COMMIT, rolled back on destruction unless committed. BEGIN retries
