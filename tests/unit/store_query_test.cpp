@@ -330,6 +330,16 @@ TEST(StoreQuery, AncestorsAndDescendantsAtAnyDepth) {
   EXPECT_EQ(anc.all(), (std::vector<query_row>{{calcs[0]}, {calcs[1]}, {calcs[2]}}));
   auto a = st.read().ancestors(data[3]);
   EXPECT_EQ(a.size(), 6u);
+  // several seeds at once, projecting the seed too: (seed, descendant) pairs
+  query pairs(st);
+  pairs.append(node_filter::data(), "top").where(in(col("pk"), {data[0], data[1]})).project(col("pk"))
+      .append(node_filter::any(), "d").with_ancestor("top").project(col("pk"));
+  EXPECT_EQ(pairs.count(), 8 + 6);
+  std::set<std::pair<std::int64_t, std::int64_t>> seen;
+  for (const auto& row : pairs.iterate()) seen.emplace(row[0].get<std::int64_t>(), row[1].get<std::int64_t>());
+  EXPECT_EQ(seen.size(), 14u);
+  EXPECT_TRUE(seen.contains({data[1], data[4]}));
+  EXPECT_FALSE(seen.contains({data[1], data[1]}));
 }
 
 }  // namespace

@@ -469,6 +469,11 @@ class query {
            v.filter.type_prefix.empty() && !v.conditions.empty() &&
            std::all_of(v.conditions.begin(), v.conditions.end(), pk_condition);
   }
+  /// Vertex 0 is neither projected nor ordered on (so only its pk, in the CTE, matters).
+  bool elidable_seed() const {
+    return std::none_of(projections_.begin(), projections_.end(), [](const projection& p) { return p.v == 0; }) &&
+           std::none_of(order_.begin(), order_.end(), [](const ordering& o) { return o.v == 0; });
+  }
   static bool filters_vertex(const vertex& v) {
     return (!v.filter.kinds.empty() && v.filter.kinds.size() < 5) || !v.filter.type.empty() ||
            !v.filter.type_prefix.empty() || !v.conditions.empty();
@@ -540,9 +545,21 @@ class query {
         decode.push_back(p.f);
       }
     }
-    // FROM: vertex 0, then each vertex joined through its relation.
-    b.text += "\nFROM node t0";
-    for (std::size_t i = 1; i < n; ++i) {
+    // FROM: vertex 0, then each vertex joined through its relation. "Descendants (or
+    // ancestors) of nodes given by pk" needs no node row of the seed vertex: its filter is
+    // already in the CTE seed, so the query starts FROM the CTE.
+    const bool seed_only = n == 2 && pk_only(vertices_[0]) && elidable_seed() &&
+                           (vertices_[1].relation.kind == rel::descendant_of ||
+                            vertices_[1].relation.kind == rel::ancestor_of);
+    if (seed_only) {
+      b.text += "\nFROM " + r(1);
+      if (needs_row[1]) b.text += fmt::format("\nJOIN node {0} ON {0}.pk = {1}.pk", t(1), r(1));
+      b.text += "\nWHERE 1";
+      render_vertex_filters(b, vertices_[1], t(1), l(1));
+    } else {
+      b.text += "\nFROM node t0";
+    }
+    for (std::size_t i = 1; i < n && !seed_only; ++i) {
       const auto& v = vertices_[i];
       const auto o = static_cast<std::size_t>(v.relation.other);
       switch (v.relation.kind) {
@@ -580,9 +597,11 @@ class query {
           break;
       }
     }
-    b.text += "\nWHERE 1";
-    for (std::size_t i = 0; i < n; ++i) {
-      if (needs_row[i]) render_vertex_filters(b, vertices_[i], t(i), l(i));
+    if (!seed_only) {
+      b.text += "\nWHERE 1";
+      for (std::size_t i = 0; i < n; ++i) {
+        if (needs_row[i]) render_vertex_filters(b, vertices_[i], t(i), l(i));
+      }
     }
     if (!order_.empty()) {
       b.text += "\nORDER BY ";
