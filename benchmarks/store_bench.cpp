@@ -1,7 +1,9 @@
 // Provenance store benchmarks (issue 3). Prints one figure per line, "name: value unit",
 // each target figure next to its floor measured in the same run on the same machine
 // (medians of several repetitions). Never fails on time. Run:
-//   <build>/benchmarks/store_bench            (about 2-3 minutes)
+//   cmake --build <build> --target bench_store_bench && <build>/benchmarks/store_bench
+//   (about 1.5 minutes, plus ~10 s the first time to build the 1M-process profile, which is
+//   kept in $TESSERA_BENCH_DIR/tessera-store-bench-1m-processes for later runs)
 //   TESSERA_BENCH_DIR=/some/dir to choose where the temporary profiles go (default /tmp).
 //
 // 1. write rate of calcfunction-like records (process + 2 inputs + 1 output, 2 INPUT_CALC
@@ -12,15 +14,18 @@
 // 3. listing the 50 most recent process nodes with state on 1,000,000 process nodes.
 // 4. database bytes per stored calcfunction record.
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -73,9 +78,15 @@ double cpu_ms(const std::function<void()>& f) {
   return static_cast<double>(b.tv_sec - a.tv_sec) * 1e3 + static_cast<double>(b.tv_nsec - a.tv_nsec) / 1e6;
 }
 
+nlohmann::json& results() {
+  static nlohmann::json r = nlohmann::json::array();
+  return r;
+}
+
 void line(const std::string& name, double value, const std::string& unit) {
   fmt::print("{}: {:.4g} {}\n", name, value, unit);
   std::fflush(stdout);
+  results().push_back({{"name", name}, {"value", value}, {"unit", unit}});
 }
 
 // ---- the calcfunction-like record ----
@@ -397,7 +408,14 @@ void bench_listing() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  // Accepts --benchmark_out=FILE (as benchmarks/CMakeLists.txt's run_benchmarks passes it)
+  // and writes the figures there as JSON too; other arguments are ignored.
+  std::string out_file;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a.starts_with("--benchmark_out=")) out_file = std::string(a.substr(16));
+  }
   fmt::print("# tessera store benchmarks (medians; floors measured in the same run)\n");
   const auto t = wall_s([] {
     bench_write_rate_and_size();
@@ -406,5 +424,8 @@ int main() {
     bench_fig7();
   });
   line("total_runtime_s", t, "s");
+  if (!out_file.empty()) {
+    std::ofstream(out_file) << nlohmann::json{{"benchmarks", results()}}.dump(2) << "\n";
+  }
   return 0;
 }

@@ -12,6 +12,10 @@
 // the writer). Several OS processes may open the same profile: writers serialize on SQLite's
 // write lock (BEGIN IMMEDIATE, busy timeout, retry of SQLITE_BUSY).
 //
+// Rules that keep this deadlock-free: a thread holds at most one write_tx at a time; a
+// group-commit unit must not call write()/submit()/begin_write() (it runs on the committer
+// thread, which holds the writer); a write_tx is not used after commit()/rollback().
+//
 // Group commit: units passed to write()/submit() are queued; one committer thread runs
 // everything queued (at most group_commit_max_batch units, waiting at most
 // group_commit_delay after the first for more) in ONE SQLite transaction, each unit inside
