@@ -85,7 +85,7 @@ std::vector<std::string> objects(store_detail::connection& c) {
   return out;
 }
 
-TEST(StoreMigration, From1To2InternsOriginsAndAddsTheCallJournal) {
+TEST(StoreMigration, From1InternsOriginsAndAddsTheCallJournal) {
   temp_dir d;
   {
     store_detail::connection c((d / "tessera.db").string());
@@ -94,7 +94,7 @@ TEST(StoreMigration, From1To2InternsOriginsAndAddsTheCallJournal) {
   store st(d.path());
   auto r = st.read();
   auto& c = r.connection();
-  EXPECT_EQ(schema::version_of(c), 2);
+  EXPECT_EQ(schema::version_of(c), schema::current_version);
   // content kept
   EXPECT_EQ(r.count_nodes(), 4);
   auto x = r.node(1);
@@ -140,6 +140,100 @@ TEST(StoreMigration, From1To2InternsOriginsAndAddsTheCallJournal) {
   store_detail::connection b(backups[0].string());
   EXPECT_EQ(schema::version_of(b), 1);
   EXPECT_EQ(b.scalar_int("SELECT count(*) FROM node WHERE plugin_name = 'core.arithmetic'"), 2);
+}
+
+// Schema version 2: version 1 after migration 1 (origin table, call journal), before the
+// live-process index.
+constexpr std::string_view schema_v2 = R"sql(
+CREATE TABLE setting(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE origin(id INTEGER PRIMARY KEY, tessera_version TEXT NOT NULL, plugin_name TEXT NOT NULL,
+  plugin_version TEXT NOT NULL, UNIQUE(tessera_version, plugin_name, plugin_version));
+CREATE TABLE node(
+  pk INTEGER PRIMARY KEY,
+  uuid BLOB NOT NULL UNIQUE CHECK(length(uuid) = 16),
+  kind INTEGER NOT NULL CHECK(kind BETWEEN 0 AND 4),
+  type TEXT NOT NULL,
+  label TEXT,
+  description TEXT,
+  ctime INTEGER NOT NULL,
+  mtime INTEGER,
+  attributes TEXT,
+  extras TEXT,
+  hash BLOB,
+  process_state TEXT,
+  exit_status INTEGER,
+  exit_message TEXT,
+  origin INTEGER REFERENCES origin(id)
+);
+CREATE INDEX node_process_ctime ON node(ctime) WHERE kind > 0;
+CREATE INDEX node_process_hash ON node(hash) WHERE kind > 0 AND hash IS NOT NULL;
+CREATE TRIGGER node_identity_immutable BEFORE UPDATE OF uuid, kind, type, ctime ON node
+BEGIN SELECT RAISE(ABORT, 'tessera: uuid, kind, type and ctime of a stored node are immutable'); END;
+CREATE TRIGGER node_content_immutable BEFORE UPDATE OF attributes, hash ON node
+WHEN old.kind = 0 OR old.process_state IN ('finished', 'excepted', 'killed')
+BEGIN SELECT RAISE(ABORT, 'tessera: attributes and hash of a stored data node or terminated process are immutable'); END;
+CREATE TABLE link(input INTEGER NOT NULL, output INTEGER NOT NULL, type INTEGER NOT NULL CHECK(type BETWEEN 1 AND 6),
+  label TEXT NOT NULL, PRIMARY KEY(input, type, label, output)) WITHOUT ROWID;
+CREATE INDEX link_output ON link(output, type, label);
+CREATE TABLE log(id INTEGER PRIMARY KEY, node INTEGER NOT NULL, time INTEGER NOT NULL, level INTEGER NOT NULL,
+  message TEXT NOT NULL, metadata TEXT);
+CREATE INDEX log_node ON log(node);
+CREATE TABLE checkpoint(node INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TRIGGER checkpoint_drop_on_termination AFTER UPDATE OF process_state ON node
+WHEN new.process_state IN ('finished', 'excepted', 'killed')
+BEGIN DELETE FROM checkpoint WHERE node = new.pk; END;
+CREATE TABLE call_journal(parent INTEGER NOT NULL, step INTEGER NOT NULL, seq INTEGER NOT NULL, child INTEGER NOT NULL,
+  PRIMARY KEY(parent, step, seq)) WITHOUT ROWID;
+CREATE TABLE computer(pk INTEGER PRIMARY KEY, uuid BLOB NOT NULL UNIQUE, label TEXT NOT NULL UNIQUE,
+  hostname TEXT NOT NULL, description TEXT NOT NULL, transport TEXT NOT NULL, scheduler TEXT NOT NULL,
+  workdir TEXT NOT NULL, settings TEXT NOT NULL);
+INSERT INTO origin VALUES (1, '0.1.0', 'core.arithmetic', '1.0');
+INSERT INTO node(pk, uuid, kind, type, ctime, process_state, origin) VALUES
+  (1, x'00112233445566778899aabbccddee01', 1, 'core.add', 1000, 'finished', 1),
+  (2, x'00112233445566778899aabbccddee02', 4, 'my.chain', 2000, 'waiting', 1),
+  (3, x'00112233445566778899aabbccddee03', 2, 'my.job', 3000, 'running', 1),
+  (4, x'00112233445566778899aabbccddee04', 1, 'core.add', 4000, 'excepted', 1),
+  (5, x'00112233445566778899aabbccddee05', 1, 'core.add', 5000, 'created', 1);
+INSERT INTO node(pk, uuid, kind, type, ctime, attributes) VALUES (6, x'00112233445566778899aabbccddee06', 0, 'core.int', 6000, '3');
+INSERT INTO call_journal VALUES (2, 0, 0, 3);
+INSERT INTO checkpoint VALUES (2, x'01'), (3, x'02');
+PRAGMA user_version = 2;
+)sql";
+
+TEST(StoreMigration, From2IndexesLiveProcesses) {
+  temp_dir d;
+  {
+    store_detail::connection c((d / "tessera.db").string());
+    c.exec(schema_v2);
+  }
+  store st(d.path());
+  auto r = st.read();
+  auto& c = r.connection();
+  EXPECT_EQ(schema::version_of(c), schema::current_version);
+  EXPECT_EQ(r.count_nodes(), 6);
+  EXPECT_EQ(r.journaled_call(2, 0, 0), 3);
+  EXPECT_EQ(r.checkpointed_processes(), (std::vector<std::int64_t>{2, 3}));
+  auto live = r.active_processes();
+  ASSERT_EQ(live.size(), 3u);
+  EXPECT_EQ(live[0].pk, 5);
+  EXPECT_EQ(live[1].pk, 3);
+  EXPECT_EQ(live[2].pk, 2);
+  EXPECT_EQ(live[1].state, process_state::running);
+  EXPECT_EQ(r.node(2).origin, (process_origin{"0.1.0", "core.arithmetic", "1.0"}));
+  auto plan = c.prepare(
+      "EXPLAIN QUERY PLAN SELECT pk FROM node WHERE kind > 0 AND process_state IN ('created', 'running', 'waiting') "
+      "ORDER BY ctime DESC, pk DESC LIMIT 10");
+  std::string text;
+  while (plan.step()) text += std::string(plan.text(3)) + "\n";
+  EXPECT_NE(text.find("node_process_live"), std::string::npos) << text;
+  // a process that finishes leaves the live index
+  {
+    auto tx = st.begin_write();
+    tx.set_process_state(3, process_state::finished);
+    tx.commit();
+  }
+  EXPECT_EQ(r.active_processes().size(), 2u);
+  EXPECT_EQ(r.checkpointed_processes(), (std::vector<std::int64_t>{2}));
 }
 
 TEST(StoreMigration, AFailedMigrationLeavesTheOldVersion) {

@@ -51,6 +51,8 @@ ALTER TABLE node DROP COLUMN plugin_version;
 )sql");
          c.exec(call_journal_ddl);
        }},
+      {2, "index the live (created/running/waiting) process nodes",
+       [](store_detail::connection& c) { c.exec(live_process_index_ddl); }},
   };
   return list;
 }

@@ -205,23 +205,24 @@ class store_reader {
   // ---- processes ----
   /// The `limit` most recently created process nodes, newest first (partial index on ctime).
   [[nodiscard]] std::vector<process_summary> recent_processes(std::size_t limit = 50) {
-    auto st = c_->cached(
+    return summaries(
         "SELECT pk, uuid, kind, type, label, ctime, process_state, exit_status FROM node "
-        "WHERE kind > 0 ORDER BY ctime DESC, pk DESC LIMIT ?");
-    st->bind(1, static_cast<std::int64_t>(limit));
-    std::vector<process_summary> out;
-    while (st->step()) {
-      process_summary p;
-      p.pk = st->int64(0);
-      p.id = uuid::from_bytes(st->blob(1));
-      p.kind = node_kind_from_int(st->int64(2));
-      p.type = std::string(st->text(3));
-      p.label = std::string(st->text(4));
-      p.ctime = store_detail::to_timestamp(st->int64(5));
-      if (!st->is_null(6)) p.state = process_state_from_string(st->text(6));
-      if (!st->is_null(7)) p.exit_status = static_cast<int>(st->int64(7));
-      out.push_back(std::move(p));
-    }
+        "WHERE kind > 0 ORDER BY ctime DESC, pk DESC LIMIT ?",
+        limit);
+  }
+  /// The `limit` most recently created live (created, running or waiting) process nodes,
+  /// newest first (partial index node_process_live: cost independent of finished ones).
+  [[nodiscard]] std::vector<process_summary> active_processes(std::size_t limit = 1000) {
+    return summaries(
+        "SELECT pk, uuid, kind, type, label, ctime, process_state, exit_status FROM node "
+        "WHERE kind > 0 AND process_state IN ('created', 'running', 'waiting') ORDER BY ctime DESC, pk DESC LIMIT ?",
+        limit);
+  }
+  /// Processes that have a checkpoint (the live ones the engine can resume), by pk.
+  [[nodiscard]] std::vector<std::int64_t> checkpointed_processes() {
+    auto st = c_->cached("SELECT node FROM checkpoint ORDER BY node");
+    std::vector<std::int64_t> out;
+    while (st->step()) out.push_back(st->int64(0));
     return out;
   }
   /// Process nodes whose caching hash is `h` (for the engine's cache lookup), by pk.
@@ -318,6 +319,24 @@ class store_reader {
     std::vector<link_record> out;
     while (st->step()) {
       out.push_back({st->int64(0), st->int64(1), link_type_from_int(st->int64(2)), std::string(st->text(3))});
+    }
+    return out;
+  }
+  std::vector<process_summary> summaries(std::string_view sql, std::size_t limit) {
+    auto st = c_->cached(sql);
+    st->bind(1, static_cast<std::int64_t>(limit));
+    std::vector<process_summary> out;
+    while (st->step()) {
+      process_summary p;
+      p.pk = st->int64(0);
+      p.id = uuid::from_bytes(st->blob(1));
+      p.kind = node_kind_from_int(st->int64(2));
+      p.type = std::string(st->text(3));
+      p.label = std::string(st->text(4));
+      p.ctime = store_detail::to_timestamp(st->int64(5));
+      if (!st->is_null(6)) p.state = process_state_from_string(st->text(6));
+      if (!st->is_null(7)) p.exit_status = static_cast<int>(st->int64(7));
+      out.push_back(std::move(p));
     }
     return out;
   }

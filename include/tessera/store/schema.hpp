@@ -1,5 +1,5 @@
 #pragma once
-// The current database schema (version 2). Why it looks like this:
+// The current database schema (version 3). Why it looks like this:
 // - node.pk is the rowid; uuid is a 16-byte BLOB; kind is a small integer; empty label,
 //   description, attributes and extras are NULL (0 bytes in the record), mtime is NULL until
 //   the node is first modified: a data node row is ~60-90 bytes.
@@ -8,7 +8,8 @@
 // - link is WITHOUT ROWID with PRIMARY KEY(input, type, label, output): the table is its own
 //   index for "outgoing links of X" (descendants, output-label uniqueness); link_output serves
 //   "incoming links of X" (ancestors, input-label uniqueness, one creator, one caller).
-// - process nodes only get two partial indexes: by ctime (recent listing) and by hash (caching).
+// - process nodes only get partial indexes: by ctime (recent listing), by hash (caching), and
+//   the live ones (created/running/waiting) by ctime: tiny, it makes "active processes" instant.
 // - process versions are interned in `origin` (a process row holds one small integer).
 // - checkpoint holds one row per live process, deleted by trigger on a terminal state.
 // - call_journal keys (parent, step, seq) -> child for the engine's deterministic replay.
@@ -17,7 +18,7 @@
 
 namespace tessera::schema {
 
-inline constexpr int current_version = 2;
+inline constexpr int current_version = 3;
 
 /// Tables shared with migrations (defined once).
 inline constexpr std::string_view origin_ddl = R"sql(
@@ -28,6 +29,10 @@ CREATE TABLE origin(
   plugin_version TEXT NOT NULL,
   UNIQUE(tessera_version, plugin_name, plugin_version)
 );
+)sql";
+inline constexpr std::string_view live_process_index_ddl = R"sql(
+CREATE INDEX node_process_live ON node(ctime)
+  WHERE kind > 0 AND process_state IN ('created', 'running', 'waiting');
 )sql";
 inline constexpr std::string_view call_journal_ddl = R"sql(
 CREATE TABLE call_journal(
@@ -71,6 +76,9 @@ CREATE TABLE node(
 );
 CREATE INDEX node_process_ctime ON node(ctime) WHERE kind > 0;
 CREATE INDEX node_process_hash ON node(hash) WHERE kind > 0 AND hash IS NOT NULL;
+)sql";
+  s += live_process_index_ddl;
+  s += R"sql(
 
 CREATE TRIGGER node_identity_immutable BEFORE UPDATE OF uuid, kind, type, ctime ON node
 BEGIN
