@@ -29,6 +29,7 @@ node_ref add(write_tx& tx, node_kind k) {
   n.kind = k;
   n.type = k == node_kind::data ? "core.int" : "test.proc";
   if (k == node_kind::data) n.attributes = 1;
+  n.origin.tessera_version = "0.1.0";
   return tx.add_node(n);
 }
 

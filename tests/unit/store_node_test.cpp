@@ -155,6 +155,23 @@ TEST(StoreNode, ProcessNodeFields) {
   EXPECT_EQ(st.read().connection().scalar_int("SELECT count(*) FROM origin"), 1);
 }
 
+TEST(StoreNode, ProcessNodesMustRecordTheirOrigin) {
+  temp_dir d;
+  store st(d.path());
+  auto tx = st.begin_write();
+  auto n = process_node(node_kind::calc_function, "core.add");
+  n.origin = {};
+  try {
+    (void)tx.add_node(n);
+    FAIL() << "process node without tessera version stored";
+  } catch (const store_error& e) {
+    EXPECT_NE(std::string(e.what()).find("tessera_version"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("core.add"), std::string::npos) << e.what();
+  }
+  n.origin.tessera_version = "0.1.0";  // plugin name/version may be empty (e.g. a user's calcfunction)
+  EXPECT_GT(tx.add_node(n).pk, 0);
+}
+
 TEST(StoreNode, ProcessFieldUpdatesOnDataNodesAreErrors) {
   temp_dir d;
   store st(d.path());

@@ -23,6 +23,7 @@ node_ref add_process(write_tx& tx, node_kind k, std::string type = "test.proc") 
   n.kind = k;
   n.type = std::move(type);
   n.state = process_state::finished;
+  n.origin = {"0.1.0", "test.plugin", "1.0"};
   return tx.add_node(n);
 }
 

@@ -68,6 +68,11 @@ class write_tx : public store_reader {
     if (n.type.empty()) {
       throw store_error(fmt::format("cannot store a {} with an empty type name", to_string(n.kind)));
     }
+    if (is_process(n.kind) && n.origin.tessera_version.empty()) {
+      throw store_error(fmt::format("cannot store {} '{}' without origin.tessera_version: every process node "
+                                    "records the tessera version (and plugin name and version) that ran it",
+                                    to_string(n.kind), n.type));
+    }
     const uuid id = n.id ? *n.id : uuid::generate();
     const auto ctime = (n.ctime ? *n.ctime : now_timestamp()).time_since_epoch().count();
     const bool process = is_process(n.kind);
