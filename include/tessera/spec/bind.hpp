@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "detail/config.hpp"
 #include "expose.hpp"
 #include "process_spec.hpp"
 #include "program.hpp"
@@ -34,37 +35,6 @@ constexpr std::string_view process_name_of() {
 }
 
 namespace detail {
-
-template <class Node> struct outline_json;
-template <class... Nodes>
-nlohmann::json body_json() {
-  nlohmann::json out = nlohmann::json::array();
-  (out.push_back(outline_json<Nodes>::get()), ...);
-  return out;
-}
-template <auto M> struct outline_json<step_node<M>> {
-  static nlohmann::json get() { return {{"step", member_name<M>()}}; }
-};
-template <fixed_string L> struct outline_json<return_node<L>> {
-  static nlohmann::json get() {
-    return {{"return", L.size() == 0 ? nlohmann::json(nullptr) : nlohmann::json(L.view())}};
-  }
-};
-template <auto C, class... B> struct outline_json<while_node<C, B...>> {
-  static nlohmann::json get() { return {{"while", member_name<C>()}, {"body", body_json<B...>()}}; }
-};
-template <auto C, class... B> struct outline_json<branch<C, B...>> {
-  static nlohmann::json get() { return {{"condition", member_name<C>()}, {"body", body_json<B...>()}}; }
-};
-template <class... B> struct outline_json<else_branch<B...>> {
-  static nlohmann::json get() { return {{"body", body_json<B...>()}}; }
-};
-template <class... Br> struct outline_json<if_node<Br...>> {
-  static nlohmann::json get() { return {{"if", body_json<Br...>()}}; }
-};
-template <class... N> struct outline_json<outline_decl<N...>> {
-  static nlohmann::json get() { return body_json<N...>(); }
-};
 
 // ---- every member named in the outline must belong to the process ----------------------
 
@@ -99,55 +69,7 @@ template <class Process, class... B> struct members_check<Process, outline_decl<
   static constexpr bool ok = check_members<Process, B...>();
 };
 
-// ---- run-time spec -----------------------------------------------------------------------
-
-template <direction D, fixed_string N, class T, origin O>
-port_info to_info(const port<D, N, T, O>& p) {
-  port_info info;
-  info.name = std::string(N.view());
-  info.direction = D;
-  info.required = p.required;
-  info.non_db = p.non_db;
-  info.help = p.help;
-  if constexpr (std::is_same_v<T, any_data>) {
-    info.type_name = "any";
-    info.from_json = &any_data::infer_from_json;
-    if (p.default_value) info.default_value = *p.default_value;
-    if (p.validator) info.validator = p.validator;
-  } else {
-    info.type_name = std::string(type_name_of<T>());
-    info.type = &typeid(T);
-    info.from_json = +[](const nlohmann::json& j) { return any_data(from_json<T>(j)); };
-    if (p.default_value) info.default_value = any_data(*p.default_value);
-    if (p.validator) {
-      info.validator = [v = p.validator](const any_data& value) -> validation_message { return v(value.get<T>()); };
-    }
-  }
-  return info;
-}
-
-template <class E>
-void add_to_runtime(runtime_spec& out, const E& e) {
-  if constexpr (is_port<E>::value) {
-    out.ports.push_back(to_info(e));
-  } else if constexpr (is_port_namespace<E>::value) {
-    const std::string name(E::name.view());
-    auto it = std::find_if(out.namespaces.begin(), out.namespaces.end(),
-                           [&](const namespace_info& n) { return n.direction == E::dir && n.name == name; });
-    if (it == out.namespaces.end()) {
-      out.namespaces.push_back({name, E::dir, e.dynamic, e.required, true, e.help});
-    } else {  // several processes exposed into one namespace
-      it->dynamic = it->dynamic || e.dynamic;
-      it->required = it->required && e.required;
-    }
-  } else if constexpr (is_exit_code_decl<E>::value) {
-    out.exit_codes.push_back({E::status, std::string(E::label.view()), e.message});
-  } else if constexpr (is_outline_decl<E>::value) {
-    out.outline = outline_json<E>::get();
-  }
-}
-
-inline void add_implied_namespaces(runtime_spec& out) {
+TESSERA_COLD inline void add_implied_namespaces(runtime_spec& out) {
   std::vector<namespace_info> implied;
   auto known = [&](direction dir, std::string_view name) {
     auto same = [&](const namespace_info& n) { return n.direction == dir && n.name == name; };
@@ -168,20 +90,18 @@ inline void add_implied_namespaces(runtime_spec& out) {
 
 }  // namespace detail
 
-template <class... E>
-runtime_spec build_runtime_spec(const process_spec_type<E...>& spec, std::string process_name) {
-  runtime_spec out;
-  out.process_name = std::move(process_name);
-  std::apply([&](const auto&... e) { (detail::add_to_runtime(out, e), ...); }, spec.elements);
-  detail::add_implied_namespaces(out);
-  std::sort(out.exit_codes.begin(), out.exit_codes.end(),
-            [](const exit_code_info& a, const exit_code_info& b) { return a.status < b.status; });
-  return out;
+// The spec's description under the process's name, with the implied namespaces listed.
+TESSERA_COLD inline runtime_spec finish_runtime_spec(runtime_spec spec, std::string process_name) {
+  spec.process_name = std::move(process_name);
+  detail::add_implied_namespaces(spec);
+  std::stable_sort(spec.exit_codes.begin(), spec.exit_codes.end(),
+                   [](const exit_code_info& a, const exit_code_info& b) { return a.status < b.status; });
+  return spec;
 }
 
 template <class Process>
 const runtime_spec& runtime_spec_of() {
-  static const runtime_spec spec = build_runtime_spec(spec_of<Process>(), std::string(process_name_of<Process>()));
+  static const runtime_spec spec = finish_runtime_spec(spec_of<Process>().data, std::string(process_name_of<Process>()));
   return spec;
 }
 

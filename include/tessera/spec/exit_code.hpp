@@ -8,8 +8,10 @@
 #include <utility>
 
 #include "detail/names.hpp"
+#include "detail/type_list.hpp"
 #include "errors.hpp"
 #include "fixed_string.hpp"
+#include "info.hpp"
 
 namespace tessera {
 
@@ -31,17 +33,19 @@ namespace tessera::spec {
 inline constexpr int first_user_exit_status = 100;
 
 template <int Status, fixed_string Label>
-struct exit_code_decl {
+struct exit_tag {
   static constexpr int status = Status;
   static constexpr auto label = Label;
-  std::string message;
+};
+
+template <class Tag>
+struct exit_code_decl {
+  exit_code_info info;
 };
 
 namespace detail {
-
-template <class T> struct is_exit_code_decl : std::false_type {};
-template <int S, fixed_string L> struct is_exit_code_decl<exit_code_decl<S, L>> : std::true_type {};
-
+template <class T> struct is_exit_tag : std::false_type {};
+template <int S, fixed_string L> struct is_exit_tag<exit_tag<S, L>> : std::true_type {};
 }  // namespace detail
 
 template <int Status, fixed_string Label>
@@ -53,14 +57,18 @@ auto exit_code(std::string message) {
     error::raise::invalid_exit_label<Label>();
     return invalid_element{};
   } else {
-    return exit_code_decl<Status, Label>{std::move(message)};
+    return exit_code_decl<exit_tag<Status, Label>>{{Status, std::string(Label.view()), std::move(message)}};
   }
 }
 
 // tessera's own exit codes, present in every spec.
-using error_unspecified = exit_code_decl<1, "ERROR_UNSPECIFIED">;
-using error_invalid_output = exit_code_decl<10, "ERROR_INVALID_OUTPUT">;
-using error_missing_output = exit_code_decl<11, "ERROR_MISSING_OUTPUT">;
-using error_killed = exit_code_decl<20, "KILLED">;
+using builtin_exit_tags = detail::type_list<exit_tag<1, "ERROR_UNSPECIFIED">, exit_tag<10, "ERROR_INVALID_OUTPUT">,
+                                     exit_tag<11, "ERROR_MISSING_OUTPUT">, exit_tag<20, "KILLED">>;
+inline const exit_code_info builtin_exit_codes[] = {
+    {1, "ERROR_UNSPECIFIED", "the process failed for an unspecified reason"},
+    {10, "ERROR_INVALID_OUTPUT", "the process emitted an output that does not match its spec"},
+    {11, "ERROR_MISSING_OUTPUT", "the process did not emit a required output"},
+    {20, "KILLED", "the process was killed"},
+};
 
 }  // namespace tessera::spec

@@ -1,11 +1,14 @@
 #pragma once
 // expose_inputs<child>(namespace_<"child">, exclude<"x">): a work chain takes over the ports
 // of a process it calls, so that its caller can set them, without restating them.
+#include <array>
+#include <string>
 #include <string_view>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 
+#include "detail/config.hpp"
+#include "detail/member_traits.hpp"
 #include "process_spec.hpp"
 
 namespace tessera::spec {
@@ -105,46 +108,64 @@ struct filter_names_check<ChildSpec, Dir, exclude_option<N...>> {
   static constexpr bool ok = (check_filter_names<ChildSpec, Dir, N...>(), true);
 };
 
-template <direction Dir, class Options, class E>
-auto expose_one(const E& e) {
-  if constexpr (!(is_port<E>::value || is_port_namespace<E>::value)) {
-    return std::tuple<>{};
-  } else if constexpr (E::dir != Dir) {
-    return std::tuple<>{};
-  } else {
-    constexpr auto ns = std::apply([](auto... o) { return namespace_of<decltype(o)...>::value; }, Options{});
-    constexpr expose_filter filter = std::apply([](auto... o) { return filter_of<decltype(o)...>(); }, Options{});
-    if constexpr (filter.admits(E::name.view())) {
-      return std::tuple(e.template renamed<join_dotted<ns, E::name>(), origin::exposed>());
-    } else {
-      return std::tuple<>{};
-    }
+// Copies the admitted ports and namespaces of `child` into `out`, under `ns`.
+TESSERA_COLD inline void expose_into(runtime_spec& out, const runtime_spec& child, direction dir, std::string_view ns,
+                        const expose_filter& filter, std::string_view child_name) {
+  const auto prefixed = [&](const std::string& name) {
+    return ns.empty() ? name : std::string(ns) + "." + name;
+  };
+  if (!ns.empty()) out.namespaces.push_back({std::string(ns), dir, false, true, true, "exposed from " + std::string(child_name)});
+  for (const auto& n : child.namespaces) {
+    if (n.direction != dir || !filter.admits(n.name)) continue;
+    out.namespaces.push_back(n);
+    out.namespaces.back().name = prefixed(n.name);
+  }
+  for (const auto& p : child.ports) {
+    if (p.direction != dir || !filter.admits(p.name)) continue;
+    out.ports.push_back(p);
+    out.ports.back().name = prefixed(p.name);
   }
 }
 
+template <class Tag, auto Ns> struct renamed;
+template <direction D, fixed_string N, class T, origin O, auto Ns>
+struct renamed<port_tag<D, N, T, O>, Ns> { using type = port_tag<D, join_dotted<Ns, N>(), T, origin::exposed>; };
+template <direction D, fixed_string N, origin O, auto Ns>
+struct renamed<namespace_tag<D, N, O>, Ns> { using type = namespace_tag<D, join_dotted<Ns, N>(), origin::exposed>; };
+
+constexpr bool admitted(const element_meta& m, direction dir, const expose_filter& filter) {
+  return (m.what == kind::port || m.what == kind::namespace_) && m.dir == dir && filter.admits(m.name);
+}
+
+template <auto Indices, class List, auto Ns, std::size_t... K>
+type_list<typename renamed<at_t<Indices[K], List>, Ns>::type...> pick_renamed(std::index_sequence<K...>);
+
 template <direction Dir, class Child, class... Options>
 auto expose(Options...) {
-  using child_spec = std::remove_cvref_t<decltype(Child::define())>;
+  using child_spec = spec_type_of<Child>;
   static_assert((filter_names_check<child_spec, Dir, Options>::ok && ...));
   constexpr auto ns = namespace_of<Options...>::value;
-  const auto& child = spec_of<Child>();
-  auto ports = std::apply(
-      [](const auto&... e) { return std::tuple_cat(expose_one<Dir, std::tuple<Options...>>(e)...); },
-      child.elements);
-  using record = exposure<Dir, Child, ns, std::tuple<Options...>>;
-  if constexpr (ns.size() == 0) {
-    return std::apply([](auto&&... p) { return exposed_group<std::remove_cvref_t<decltype(p)>..., record>{{std::move(p)..., record{}}}; },
-                      std::move(ports));
-  } else {
-    port_namespace<Dir, ns, origin::exposed> holder;
-    holder.help = "exposed from " + std::string(detail::type_name<Child>());
-    return std::apply(
-        [&](auto&&... p) {
-          return exposed_group<port_namespace<Dir, ns, origin::exposed>, std::remove_cvref_t<decltype(p)>..., record>{
-              {holder, std::move(p)..., record{}}};
-        },
-        std::move(ports));
-  }
+  constexpr expose_filter filter = filter_of<Options...>();
+  constexpr auto& metas = child_spec::metas;
+  constexpr std::size_t count = [&] {
+    std::size_t n = 0;
+    for (const auto& m : metas) n += admitted(m, Dir, filter) ? 1 : 0;
+    return n;
+  }();
+  constexpr auto indices = [&] {
+    std::array<std::size_t, count> out{};
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < metas.size(); ++i) {
+      if (admitted(metas[i], Dir, filter)) out[n++] = i;
+    }
+    return out;
+  }();
+  using ports = decltype(pick_renamed<indices, typename child_spec::tags, ns>(std::make_index_sequence<count>{}));
+  using record = exposure<Dir, Child, ns, type_list<Options...>>;
+  using holder = std::conditional_t<ns.size() == 0, type_list<>, type_list<namespace_tag<Dir, ns, origin::exposed>>>;
+  exposed_group<decltype(holder{} + ports{} + type_list<record>{})> group;
+  expose_into(group.data, spec_of<Child>().data, Dir, ns.view(), filter, type_name<Child>());
+  return group;
 }
 
 }  // namespace detail

@@ -1,22 +1,21 @@
 #pragma once
 // Typed ports: input<"x", Int>(default_value(1), validator(positive), help("...")).
-// The name and the value type are part of the port's type, so every use is checked by
-// the compiler; defaults, validators and help are run-time values of the port object.
-#include <functional>
-#include <optional>
+// The name and the value type are in the port's type (an empty tag), so every use is
+// checked by the compiler; defaults, validators and help go into a plain port_info.
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
+#include "detail/config.hpp"
 #include "../data/any_data.hpp"
 #include "../data/traits.hpp"
 #include "detail/names.hpp"
 #include "errors.hpp"
 #include "fixed_string.hpp"
+#include "info.hpp"
 
 namespace tessera::spec {
-
-enum class direction { input, output };
 
 enum class origin {
   declared,  // written in this spec
@@ -24,46 +23,24 @@ enum class origin {
   override_  // replaces a port of the same name that came before it
 };
 
-// What a validator returns: an error message, or nothing when the value is fine.
-using validation_message = std::optional<std::string>;
-
-template <direction Dir, fixed_string Name, class T, origin Origin = origin::declared>
-struct port {
-  static constexpr direction dir = Dir;
-  static constexpr auto name = Name;
-  static constexpr spec::origin from = Origin;
-  using value_type = T;
-
-  bool required = true;
-  bool non_db = false;  // not recorded as provenance (e.g. a password, a live handle)
-  std::optional<T> default_value;
-  std::function<validation_message(const T&)> validator;
-  std::string help;
-
-  // Same port under another name or origin (used by expose and override).
-  template <fixed_string NewName, origin NewOrigin>
-  port<Dir, NewName, T, NewOrigin> renamed() const {
-    port<Dir, NewName, T, NewOrigin> p;
-    p.required = required;
-    p.non_db = non_db;
-    p.default_value = default_value;
-    p.validator = validator;
-    p.help = help;
-    return p;
-  }
-};
-
 // A port holds one data type, or any_data to accept every data type.
 template <class T>
 concept port_value_type = data_type<T> || std::same_as<T, any_data>;
 
-namespace detail {
+// What the compiler knows of a port.
+template <direction Dir, fixed_string Name, class T, origin Origin = origin::declared>
+struct port_tag {
+  static constexpr direction dir = Dir;
+  static constexpr auto name = Name;
+  static constexpr spec::origin from = Origin;
+  using value_type = T;
+};
 
-template <class T> struct is_port : std::false_type {};
-template <direction D, fixed_string N, class T, origin O>
-struct is_port<port<D, N, T, O>> : std::true_type {};
-
-}  // namespace detail
+// A declared port: its tag and its run-time description.
+template <class Tag>
+struct port_decl {
+  port_info info;
+};
 
 // ---- port options -------------------------------------------------------------------
 
@@ -88,29 +65,80 @@ inline constexpr non_db_option non_db{};
 
 namespace detail {
 
-template <class Port, class V>
-void apply_option(Port& p, default_value_option<V>&& o) {
-  using T = typename Port::value_type;
-  if constexpr (std::is_constructible_v<T, V>) {
-    p.default_value.emplace(T(std::move(o.value)));
-  } else {
-    error::raise::default_value_does_not_convert<Port::name, T, V>();
-  }
+template <class T> struct is_port_tag : std::false_type {};
+template <direction D, fixed_string N, class T, origin O>
+struct is_port_tag<port_tag<D, N, T, O>> : std::true_type {};
+
+// Per value type, not per port: what every port of type T shares.
+template <class T>
+any_data read_json_as(const nlohmann::json& j) {
+  if constexpr (std::is_same_v<T, any_data>) return any_data::infer_from_json(j);
+  else return any_data(from_json<T>(j));
 }
 
-template <class Port, class F>
-void apply_option(Port& p, validator_option<F>&& o) {
-  using T = typename Port::value_type;
-  if constexpr (std::is_invocable_r_v<validation_message, const F&, const T&>) {
-    p.validator = std::move(o.fn);
+template <class T>
+TESSERA_COLD void set_type(port_info& info) {
+  if constexpr (std::is_same_v<T, any_data>) {
+    info.type_name = "any";
   } else {
-    error::raise::validator_has_wrong_signature<Port::name, T>();
+    info.type_name = std::string(type_name_of<T>());
+    info.type = &typeid(T);
   }
+  info.from_json = &read_json_as<T>;
 }
 
-template <class Port> void apply_option(Port& p, help_option&& o) { p.help = std::move(o.text); }
-template <class Port> void apply_option(Port& p, required_option o) { p.required = o.value; }
-template <class Port> void apply_option(Port& p, non_db_option) { p.non_db = true; }
+template <class T, class V>
+void apply_option(port_info& info, default_value_option<V>&& o) {
+  if constexpr (std::is_same_v<T, any_data>) info.default_value = any_data(std::move(o.value));
+  else info.default_value = any_data(T{std::move(o.value)});
+}
+template <class T, class F>
+void apply_option(port_info& info, validator_option<F>&& o) {
+  if constexpr (std::is_same_v<T, any_data>) {
+    info.validator = std::move(o.fn);
+  } else {
+    info.validator = [fn = std::move(o.fn)](const any_data& value) -> validation_message { return fn(value.template get<T>()); };
+  }
+}
+template <class T> void apply_option(port_info& info, help_option&& o) { info.help = std::move(o.text); }
+template <class T> void apply_option(port_info& info, required_option o) { info.required = o.value; }
+template <class T> void apply_option(port_info& info, non_db_option) { info.non_db = true; }
+
+template <class T, class... Options>
+TESSERA_COLD port_info make_port_info(direction dir, std::string_view name, Options&&... options) {
+  port_info info;
+  info.name = std::string(name);
+  info.direction = dir;
+  set_type<T>(info);
+  (apply_option<T>(info, std::forward<Options>(options)), ...);
+  return info;
+}
+
+// Option checks that need the port's name for their error.
+template <class O> struct option_kind { static constexpr int value = 0; };
+template <class V> struct option_kind<default_value_option<V>> { static constexpr int value = 1; using arg = V; };
+template <class F> struct option_kind<validator_option<F>> { static constexpr int value = 2; using arg = F; };
+
+template <fixed_string Name, class T, class Option>
+constexpr bool option_ok() {
+  using o = option_kind<std::remove_cvref_t<Option>>;
+  if constexpr (o::value == 1) {
+    using V = typename o::arg;
+    if constexpr (std::is_same_v<T, any_data> ? !std::is_constructible_v<any_data, V>
+                                              : !requires(V v) { T{std::move(v)}; }) {
+      error::raise::default_value_does_not_convert<Name, T, V>();
+      return false;
+    }
+  } else if constexpr (o::value == 2) {
+    using F = typename o::arg;
+    using arg = std::conditional_t<std::is_same_v<T, any_data>, const any_data&, const T&>;
+    if constexpr (!std::is_invocable_r_v<validation_message, const F&, arg>) {
+      error::raise::validator_has_wrong_signature<Name, T>();
+      return false;
+    }
+  }
+  return true;
+}
 
 template <direction Dir, fixed_string Name, class T, origin Origin, class... Options>
 auto make_port(Options&&... options) {
@@ -120,10 +148,11 @@ auto make_port(Options&&... options) {
   } else if constexpr (!port_value_type<T>) {
     error::raise::port_type_is_not_a_data_type<Name, T>();
     return invalid_element{};
+  } else if constexpr (!(option_ok<Name, T, Options>() && ...)) {
+    return invalid_element{};
   } else {
-    port<Dir, Name, T, Origin> p;
-    (apply_option(p, std::forward<Options>(options)), ...);
-    return p;
+    return port_decl<port_tag<Dir, Name, T, Origin>>{
+        make_port_info<T>(Dir, Name.view(), std::forward<Options>(options)...)};
   }
 }
 
@@ -133,27 +162,23 @@ auto make_port(Options&&... options) {
 
 template <fixed_string Name, class T, class... Options>
 auto input(Options&&... options) {
-  return detail::make_port<direction::input, Name, T, origin::declared>(
-      std::forward<Options>(options)...);
+  return detail::make_port<direction::input, Name, T, origin::declared>(std::forward<Options>(options)...);
 }
 
 template <fixed_string Name, class T, class... Options>
 auto output(Options&&... options) {
-  return detail::make_port<direction::output, Name, T, origin::declared>(
-      std::forward<Options>(options)...);
+  return detail::make_port<direction::output, Name, T, origin::declared>(std::forward<Options>(options)...);
 }
 
 // Replace a port inherited from a base spec (see extend) or exposed from another process.
 template <fixed_string Name, class T, class... Options>
 auto override_input(Options&&... options) {
-  return detail::make_port<direction::input, Name, T, origin::override_>(
-      std::forward<Options>(options)...);
+  return detail::make_port<direction::input, Name, T, origin::override_>(std::forward<Options>(options)...);
 }
 
 template <fixed_string Name, class T, class... Options>
 auto override_output(Options&&... options) {
-  return detail::make_port<direction::output, Name, T, origin::override_>(
-      std::forward<Options>(options)...);
+  return detail::make_port<direction::output, Name, T, origin::override_>(std::forward<Options>(options)...);
 }
 
 }  // namespace tessera::spec

@@ -10,23 +10,15 @@
 namespace tessera::spec {
 
 template <direction Dir, fixed_string Name, origin Origin = origin::declared>
-struct port_namespace {
+struct namespace_tag {
   static constexpr direction dir = Dir;
   static constexpr auto name = Name;
   static constexpr spec::origin from = Origin;
+};
 
-  bool dynamic = false;
-  bool required = true;
-  std::string help;
-
-  template <fixed_string NewName, spec::origin NewOrigin>
-  port_namespace<Dir, NewName, NewOrigin> renamed() const {
-    port_namespace<Dir, NewName, NewOrigin> ns;
-    ns.dynamic = dynamic;
-    ns.required = required;
-    ns.help = help;
-    return ns;
-  }
+template <class Tag>
+struct namespace_decl {
+  namespace_info info;
 };
 
 struct dynamic_option {};
@@ -34,13 +26,13 @@ inline constexpr dynamic_option dynamic{};
 
 namespace detail {
 
-template <class T> struct is_port_namespace : std::false_type {};
+template <class T> struct is_namespace_tag : std::false_type {};
 template <direction D, fixed_string N, origin O>
-struct is_port_namespace<port_namespace<D, N, O>> : std::true_type {};
+struct is_namespace_tag<namespace_tag<D, N, O>> : std::true_type {};
 
-template <class Ns> void apply_namespace_option(Ns& ns, dynamic_option) { ns.dynamic = true; }
-template <class Ns> void apply_namespace_option(Ns& ns, required_option o) { ns.required = o.value; }
-template <class Ns> void apply_namespace_option(Ns& ns, help_option&& o) { ns.help = std::move(o.text); }
+inline void apply_namespace_option(namespace_info& ns, dynamic_option) { ns.dynamic = true; }
+inline void apply_namespace_option(namespace_info& ns, required_option o) { ns.required = o.value; }
+inline void apply_namespace_option(namespace_info& ns, help_option&& o) { ns.help = std::move(o.text); }
 
 template <direction Dir, fixed_string Name, class... Options>
 auto make_namespace(Options&&... options) {
@@ -48,8 +40,8 @@ auto make_namespace(Options&&... options) {
     error::raise::invalid_port_name<Name>();
     return invalid_element{};
   } else {
-    port_namespace<Dir, Name> ns;
-    (apply_namespace_option(ns, std::forward<Options>(options)), ...);
+    namespace_decl<namespace_tag<Dir, Name>> ns{{std::string(Name.view()), Dir, false, true, true, {}}};
+    (apply_namespace_option(ns.info, std::forward<Options>(options)), ...);
     return ns;
   }
 }

@@ -14,25 +14,29 @@
 // time per port; these cost well under 1 ms).
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 
+#include "detail/config.hpp"
+#include "detail/type_list.hpp"
 #include "errors.hpp"
 #include "exit_code.hpp"
 #include "outline.hpp"
 #include "port.hpp"
 #include "port_namespace.hpp"
+#include "program.hpp"
+#include "runtime_spec.hpp"
 
 namespace tessera::spec {
 
-template <direction Dir, class Child, fixed_string Namespace, class Filter>
+template <direction Dir, class Child, fixed_string Namespace, class Options>
 struct exposure {  // remembers what was exposed, so the engine can hand a child its inputs
   using child = Child;
   static constexpr direction dir = Dir;
   static constexpr auto namespace_name = Namespace;
-  using filter = Filter;
+  using options = Options;
 };
 
 namespace detail {
@@ -49,17 +53,14 @@ struct element_meta {
 
 template <class T> struct is_outline_decl : std::false_type {};
 template <class... N> struct is_outline_decl<outline_decl<N...>> : std::true_type {};
-template <class T> struct is_exposure : std::false_type {};
-template <direction D, class C, fixed_string N, class F>
-struct is_exposure<exposure<D, C, N, F>> : std::true_type {};
 
 template <class E>
 constexpr element_meta meta_of() {
-  if constexpr (is_port<E>::value) {
+  if constexpr (is_port_tag<E>::value) {
     return {kind::port, E::dir, E::name.view(), E::from, 0};
-  } else if constexpr (is_port_namespace<E>::value) {
+  } else if constexpr (is_namespace_tag<E>::value) {
     return {kind::namespace_, E::dir, E::name.view(), E::from, 0};
-  } else if constexpr (is_exit_code_decl<E>::value) {
+  } else if constexpr (is_exit_tag<E>::value) {
     return {kind::exit_code, direction::output, E::label.view(), origin::declared, E::status};
   } else if constexpr (is_outline_decl<E>::value) {
     return {kind::outline, direction::input, {}, origin::declared, 0};
@@ -256,23 +257,38 @@ constexpr auto nth_label_string() {
   return s;
 }
 
-template <class... E> struct find_outline { using type = outline_decl<>; };
-template <class First, class... Rest> struct find_outline<First, Rest...> {
-  using type = std::conditional_t<is_outline_decl<First>::value, First, typename find_outline<Rest...>::type>;
+// The outline among the tags (an empty one when there is none), without recursion.
+template <std::size_t Index, class List> struct outline_at { using type = at_t<Index, List>; };
+template <class List> struct outline_at<npos, List> { using type = outline_decl<>; };
+template <class... E> struct find_outline {
+  static constexpr std::size_t index = [] {
+    constexpr bool is_outline[] = {is_outline_decl<E>::value..., false};
+    for (std::size_t i = 0; i < sizeof...(E); ++i) {
+      if (is_outline[i]) return i;
+    }
+    return npos;
+  }();
+  using type = typename outline_at<index, type_list<E...>>::type;
 };
 
 }  // namespace detail
 
-template <class... Elements>
-struct process_spec_type {
-  std::tuple<Elements...> elements;
+template <class TagList>
+struct process_spec_type;
 
-  static constexpr std::size_t size = sizeof...(Elements);
-  static constexpr std::array<detail::element_meta, sizeof...(Elements)> metas{detail::meta_of<Elements>()...};
-  using outline_type = typename detail::find_outline<Elements...>::type;
-  static constexpr bool has_outline = ((detail::is_outline_decl<Elements>::value) || ...);
+// A spec: the tags (what the compiler checks) and the run-time description of the ports,
+// namespaces, exit codes and outline.
+template <class... Tags>
+struct process_spec_type<detail::type_list<Tags...>> {
+  runtime_spec data;
 
-  template <std::size_t I> using element = std::tuple_element_t<I, std::tuple<Elements...>>;
+  using tags = detail::type_list<Tags...>;
+  static constexpr std::size_t size = sizeof...(Tags);
+  static constexpr std::array<detail::element_meta, sizeof...(Tags)> metas{detail::meta_of<Tags>()...};
+  using outline_type = typename detail::find_outline<Tags...>::type;
+  static constexpr bool has_outline = (detail::is_outline_decl<Tags>::value || ...);
+
+  template <std::size_t I> using element = detail::at_t<I, tags>;
 
   static constexpr std::size_t find_port(direction dir, std::string_view name) {
     return detail::find_element(metas, detail::kind::port, dir, name);
@@ -296,46 +312,71 @@ struct process_spec_type {
 
 namespace detail {
 
-template <class T> struct is_process_spec : std::false_type {};
-template <class... E> struct is_process_spec<process_spec_type<E...>> : std::true_type {};
+template <class List> struct exposed_group { runtime_spec data; };
 
-template <class... E> struct exposed_group { std::tuple<E...> elements; };
-template <class T> struct is_exposed_group : std::false_type {};
-template <class... E> struct is_exposed_group<exposed_group<E...>> : std::true_type {};
+// What each argument of process_spec adds: its tags (compile time) and its description.
+template <class A> struct contribution { static constexpr bool valid = false; using tags = type_list<>; };
+template <class Tag> struct contribution<port_decl<Tag>> { static constexpr bool valid = true; using tags = type_list<Tag>; };
+template <class Tag> struct contribution<namespace_decl<Tag>> { static constexpr bool valid = true; using tags = type_list<Tag>; };
+template <class Tag> struct contribution<exit_code_decl<Tag>> { static constexpr bool valid = true; using tags = type_list<Tag>; };
+template <class... N> struct contribution<outline_decl<N...>> { static constexpr bool valid = true; using tags = type_list<outline_decl<N...>>; };
+template <class L> struct contribution<exposed_group<L>> { static constexpr bool valid = true; using tags = L; };
+template <class L> struct contribution<process_spec_type<L>> { static constexpr bool valid = true; using tags = L; };
+template <> struct contribution<invalid_element> { static constexpr bool valid = true; using tags = type_list<>; };  // already reported
+
+template <class A>
+constexpr bool check_argument() {
+  if constexpr (!contribution<A>::valid) error::raise::not_a_spec_element<A>();
+  return contribution<A>::valid;
+}
+
+// Run-time appends; not templates, so they are compiled once, not once per port.
+TESSERA_COLD inline void append_port(runtime_spec& s, port_info info, bool replaces) {
+  if (replaces) {
+    std::erase_if(s.ports, [&](const port_info& p) { return p.direction == info.direction && p.name == info.name; });
+  }
+  s.ports.push_back(std::move(info));
+}
+
+TESSERA_COLD inline void append_namespace(runtime_spec& s, namespace_info info) {
+  for (auto& n : s.namespaces) {
+    if (n.direction == info.direction && n.name == info.name) {  // several processes exposed into one
+      n.dynamic = n.dynamic || info.dynamic;
+      n.required = n.required && info.required;
+      return;
+    }
+  }
+  s.namespaces.push_back(std::move(info));
+}
+
+TESSERA_COLD inline void append_spec(runtime_spec& s, const runtime_spec& other) {
+  for (const auto& p : other.ports) s.ports.push_back(p);
+  for (const auto& n : other.namespaces) append_namespace(s, n);
+  s.exit_codes.insert(s.exit_codes.end(), other.exit_codes.begin(), other.exit_codes.end());
+  if (!other.outline.empty()) s.outline = other.outline;
+}
 
 template <class Arg>
-auto as_tuple(Arg&& arg) {
+void add(runtime_spec& s, Arg&& arg) {
   using A = std::remove_cvref_t<Arg>;
-  if constexpr (is_port<A>::value || is_port_namespace<A>::value || is_exit_code_decl<A>::value ||
-                is_outline_decl<A>::value) {
-    return std::tuple<A>(std::forward<Arg>(arg));
-  } else if constexpr (is_exposed_group<A>::value || is_process_spec<A>::value) {
-    return std::forward<Arg>(arg).elements;
-  } else if constexpr (std::is_same_v<A, invalid_element>) {
-    return std::tuple<>{};  // its mistake was reported where it was made
-  } else {
-    error::raise::not_a_spec_element<A>();
-    return std::tuple<>{};
+  if constexpr (is_outline_decl<A>::value) {
+    constexpr const auto& entries = outline_description<A>;
+    s.outline = runtime_spec::outline_json(entries.data(), entries.size());
+  } else if constexpr (requires { arg.info.status; }) {
+    s.exit_codes.push_back(std::forward<Arg>(arg).info);
+  } else if constexpr (requires { arg.info.dynamic; }) {
+    append_namespace(s, std::forward<Arg>(arg).info);
+  } else if constexpr (requires { arg.info.validator; }) {
+    append_port(s, std::forward<Arg>(arg).info, meta_of<at_t<0, typename contribution<A>::tags>>().from == origin::override_);
+  } else if constexpr (requires { arg.data; }) {
+    append_spec(s, std::forward<Arg>(arg).data);
   }
-}
-
-template <bool Keep, class E>
-auto keep_if(E&& e) {
-  if constexpr (Keep) return std::tuple<std::remove_cvref_t<E>>(std::forward<E>(e));
-  else return std::tuple<>{};
-}
-
-template <class... E, std::size_t... I>
-auto drop_overridden(std::tuple<E...>&& all, std::index_sequence<I...>) {
-  constexpr std::array<element_meta, sizeof...(E)> m{meta_of<E>()...};
-  constexpr auto keep = survivors(m);
-  return std::tuple_cat(keep_if<keep[I]>(std::get<I>(std::move(all)))...);
 }
 
 // Every check, in a fixed order; the first failure is the only one reported.
 template <class... E>
-constexpr bool check_spec() {
-  using tuple = std::tuple<E...>;
+constexpr bool check_spec(type_list<E...>) {
+  using list = type_list<E...>;
   constexpr std::array<element_meta, sizeof...(E)> m{meta_of<E>()...};
   using outline = typename find_outline<E...>::type;
   constexpr std::size_t duplicate = first_duplicate_port(m);
@@ -346,59 +387,82 @@ constexpr bool check_spec() {
   constexpr std::size_t outline2 = second_outline(m);
   if constexpr (duplicate != npos) {
     if constexpr (duplicate_involves_exposed(m, duplicate)) {
-      error::raise::exposed_port_collides<std::tuple_element_t<duplicate, tuple>::name>();
+      error::raise::exposed_port_collides<at_t<duplicate, list>::name>();
     } else {
-      error::raise::duplicate_port<std::tuple_element_t<duplicate, tuple>::name>();
+      error::raise::duplicate_port<at_t<duplicate, list>::name>();
     }
   } else if constexpr (duplicate_ns != npos) {
-    error::raise::duplicate_namespace<std::tuple_element_t<duplicate_ns, tuple>::name>();
+    error::raise::duplicate_namespace<at_t<duplicate_ns, list>::name>();
   } else if constexpr (clash != npos) {
-    error::raise::port_is_also_a_namespace<std::tuple_element_t<clash, tuple>::name>();
+    error::raise::port_is_also_a_namespace<at_t<clash, list>::name>();
   } else if constexpr (status != npos) {
-    error::raise::duplicate_exit_status<std::tuple_element_t<status, tuple>::status>();
+    error::raise::duplicate_exit_status<at_t<status, list>::status>();
   } else if constexpr (label != npos) {
-    error::raise::duplicate_exit_label<std::tuple_element_t<label, tuple>::label>();
+    error::raise::duplicate_exit_label<at_t<label, list>::label>();
   } else if constexpr (outline2 != npos) {
-    error::raise::more_than_one_outline<std::tuple_element_t<outline2, tuple>>();
-  } else if constexpr (constexpr std::size_t unknown = first_unknown_return_label<outline>(m);
-                       unknown != npos) {
+    error::raise::more_than_one_outline<at_t<outline2, list>>();
+  } else if constexpr (constexpr std::size_t unknown = first_unknown_return_label<outline>(m); unknown != npos) {
     error::raise::unknown_exit_label<nth_label_string<outline, unknown>()>();
   }
   return true;
 }
 
+template <auto Indices, class List, std::size_t... K>
+type_list<at_t<Indices[K], List>...> pick(std::index_sequence<K...>);
+
+// Drops the ports that a later override_ replaces (after checking each override has a target).
 template <class... E>
-auto finish_spec(std::tuple<E...>&& all) {
+constexpr auto resolve(type_list<E...>) {
   constexpr std::array<element_meta, sizeof...(E)> m{meta_of<E>()...};
   constexpr std::size_t orphan = first_override_without_target(m);
   if constexpr (orphan != npos) {
-    error::raise::override_of_unknown_port<std::tuple_element_t<orphan, std::tuple<E...>>::name>();
-    return process_spec_type<>{};
+    error::raise::override_of_unknown_port<at_t<orphan, type_list<E...>>::name>();
+    return type_list<>{};
   } else {
-    auto kept = drop_overridden(std::move(all), std::index_sequence_for<E...>{});
-    return std::apply(
-        []<class... K>(K&&... k) {
-          static_assert(check_spec<std::remove_cvref_t<K>...>());
-          return process_spec_type<std::remove_cvref_t<K>...>{{std::forward<K>(k)...}};
-        },
-        std::move(kept));
+    constexpr auto keep = survivors(m);
+    constexpr std::size_t count = [&] {
+      std::size_t n = 0;
+      for (bool k : keep) n += k ? 1 : 0;
+      return n;
+    }();
+    constexpr auto indices = [&] {
+      std::array<std::size_t, count> out{};
+      std::size_t n = 0;
+      for (std::size_t i = 0; i < keep.size(); ++i) {
+        if (keep[i]) out[n++] = i;
+      }
+      return out;
+    }();
+    using kept = decltype(pick<indices, type_list<E...>>(std::make_index_sequence<count>{}));
+    static_assert(check_spec(kept{}));
+    return kept{};
   }
 }
 
-inline auto builtin_exit_codes() {
-  return std::tuple<error_unspecified, error_invalid_output, error_missing_output, error_killed>{
-      {"the process failed for an unspecified reason"},
-      {"the process emitted an output that does not match its spec"},
-      {"the process did not emit a required output"},
-      {"the process was killed"}};
+template <class List, class... Args>
+auto make_spec(runtime_spec start, Args&&... args) {
+  using resolved = decltype(resolve(List{}));
+  process_spec_type<resolved> spec{std::move(start)};
+  (add(spec.data, std::forward<Args>(args)), ...);
+  return spec;
+}
+
+TESSERA_COLD inline runtime_spec builtin_spec() {
+  runtime_spec s;
+  s.exit_codes.assign(std::begin(builtin_exit_codes), std::end(builtin_exit_codes));
+  return s;
 }
 
 }  // namespace detail
 
 template <class... Args>
 auto process_spec(Args&&... args) {
-  return detail::finish_spec(
-      std::tuple_cat(detail::builtin_exit_codes(), detail::as_tuple(std::forward<Args>(args))...));
+  if constexpr (!(detail::check_argument<std::remove_cvref_t<Args>>() && ...)) {
+    return process_spec_type<detail::type_list<>>{};
+  } else {
+    using all = decltype((builtin_exit_tags{} + ... + typename detail::contribution<std::remove_cvref_t<Args>>::tags{}));
+    return detail::make_spec<all>(detail::builtin_spec(), std::forward<Args>(args)...);
+  }
 }
 
 // The spec of a process class, built once (thread-safe) from its static define().
@@ -413,9 +477,14 @@ const spec_type_of<Process>& spec_of() {
 
 // A derived process's spec: everything of `base` plus `args`, where override_input /
 // override_output replace an inherited port of the same name.
-template <class... E, class... Args>
-auto extend(const process_spec_type<E...>& base, Args&&... args) {
-  return detail::finish_spec(std::tuple_cat(base.elements, detail::as_tuple(std::forward<Args>(args))...));
+template <class BaseTags, class... Args>
+auto extend(const process_spec_type<BaseTags>& base, Args&&... args) {
+  if constexpr (!(detail::check_argument<std::remove_cvref_t<Args>>() && ...)) {
+    return process_spec_type<detail::type_list<>>{};
+  } else {
+    using all = decltype((BaseTags{} + ... + typename detail::contribution<std::remove_cvref_t<Args>>::tags{}));
+    return detail::make_spec<all>(base.data, std::forward<Args>(args)...);
+  }
 }
 
 }  // namespace tessera::spec

@@ -19,6 +19,13 @@ enum class op : std::uint8_t {
   return_         // finish: `name` is the exit label, empty for success
 };
 
+enum class outline_kind : std::uint8_t { step, return_, while_, if_, branch, else_, end };
+
+struct outline_entry {
+  outline_kind kind{};
+  std::string_view name;  // step, condition, or exit label
+};
+
 // Outcome is what the engine makes of a step's return value: it must be default
 // constructible (for void steps) and constructible from every other step return type.
 template <class Process, class Outcome>
@@ -107,6 +114,55 @@ struct emitter {
   }
 };
 
+// ---- the outline as data, for rendering: pre-order entries, blocks closed by `end` ----
+
+template <class Node> struct entry_count;
+template <class... Nodes>
+inline constexpr std::size_t entries_of = (std::size_t{0} + ... + entry_count<Nodes>::value);
+template <auto M> struct entry_count<step_node<M>> { static constexpr std::size_t value = 1; };
+template <fixed_string L> struct entry_count<return_node<L>> { static constexpr std::size_t value = 1; };
+template <auto C, class... B>
+struct entry_count<while_node<C, B...>> { static constexpr std::size_t value = entries_of<B...> + 2; };
+template <auto C, class... B>
+struct entry_count<branch<C, B...>> { static constexpr std::size_t value = entries_of<B...> + 2; };
+template <class... B>
+struct entry_count<else_branch<B...>> { static constexpr std::size_t value = entries_of<B...> + 2; };
+template <class... Br>
+struct entry_count<if_node<Br...>> { static constexpr std::size_t value = entries_of<Br...> + 2; };
+
+template <std::size_t N>
+struct describer {
+  std::array<outline_entry, N> entries{};
+  std::size_t at = 0;
+
+  constexpr void put(outline_kind k, std::string_view name = {}) { entries[at++] = {k, name}; }
+  template <class... Nodes>
+  constexpr void body() { (emit(static_cast<Nodes*>(nullptr)), ...); }
+
+  template <auto M> constexpr void emit(step_node<M>*) { put(outline_kind::step, member_name<M>()); }
+  template <fixed_string L> constexpr void emit(return_node<L>*) { put(outline_kind::return_, L.view()); }
+  template <auto C, class... B> constexpr void emit(while_node<C, B...>*) {
+    put(outline_kind::while_, member_name<C>());
+    body<B...>();
+    put(outline_kind::end);
+  }
+  template <class... Br> constexpr void emit(if_node<Br...>*) {
+    put(outline_kind::if_);
+    body<Br...>();
+    put(outline_kind::end);
+  }
+  template <auto C, class... B> constexpr void emit(branch<C, B...>*) {
+    put(outline_kind::branch, member_name<C>());
+    body<B...>();
+    put(outline_kind::end);
+  }
+  template <class... B> constexpr void emit(else_branch<B...>*) {
+    put(outline_kind::else_);
+    body<B...>();
+    put(outline_kind::end);
+  }
+};
+
 template <class Outline> struct outline_nodes;
 template <class... Nodes> struct outline_nodes<outline_decl<Nodes...>> {
   static constexpr std::size_t size = body_size<Nodes...> + 1;  // + the final return
@@ -118,9 +174,19 @@ template <class... Nodes> struct outline_nodes<outline_decl<Nodes...>> {
     e.put({op::return_, "", 0, nullptr, nullptr});
     return e.code;
   }
+
+  static constexpr auto describe() {
+    describer<entries_of<Nodes...>> d;
+    d.template body<Nodes...>();
+    return d.entries;
+  }
 };
 
 }  // namespace detail
+
+// The outline as pre-order entries (what rendering needs).
+template <class Outline>
+inline constexpr auto outline_description = detail::outline_nodes<Outline>::describe();
 
 // The program of an outline for a given process class and engine outcome type.
 template <class Process, class Outcome, class Outline>

@@ -5,13 +5,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "detail/config.hpp"
 #include "runtime_spec.hpp"
 
 namespace tessera::spec {
 
 namespace detail {
 
-inline nlohmann::json& namespace_slot(nlohmann::json& root, std::string_view dotted) {
+TESSERA_COLD inline nlohmann::json& namespace_slot(nlohmann::json& root, std::string_view dotted) {
   nlohmann::json* node = &root;
   for (auto dot = dotted.find('.'); dot != std::string_view::npos; dot = dotted.find('.')) {
     node = &(*node)[std::string(dotted.substr(0, dot))]["ports"];
@@ -20,7 +21,7 @@ inline nlohmann::json& namespace_slot(nlohmann::json& root, std::string_view dot
   return (*node)[std::string(dotted)];
 }
 
-inline nlohmann::json ports_json(const runtime_spec& s, direction dir) {
+TESSERA_COLD inline nlohmann::json ports_json(const runtime_spec& s, direction dir) {
   nlohmann::json root = nlohmann::json::object();
   for (const auto& n : s.namespaces) {
     if (n.direction != dir) continue;
@@ -44,7 +45,7 @@ inline nlohmann::json ports_json(const runtime_spec& s, direction dir) {
   return root;
 }
 
-inline void outline_markdown(const nlohmann::json& nodes, int depth, std::string& out) {
+TESSERA_COLD inline void outline_markdown(const nlohmann::json& nodes, int depth, std::string& out) {
   const std::string indent(static_cast<std::size_t>(depth) * 4, ' ');
   for (const auto& n : nodes) {
     if (n.contains("step")) {
@@ -69,7 +70,7 @@ inline void outline_markdown(const nlohmann::json& nodes, int depth, std::string
   }
 }
 
-inline std::string markdown_cell(std::string text) {
+TESSERA_COLD inline std::string markdown_cell(std::string text) {
   std::string out;
   for (char c : text) {
     if (c == '|') out += "\\|";
@@ -79,7 +80,7 @@ inline std::string markdown_cell(std::string text) {
   return out;
 }
 
-inline void ports_markdown(const runtime_spec& s, direction dir, std::string& out) {
+TESSERA_COLD inline void ports_markdown(const runtime_spec& s, direction dir, std::string& out) {
   out += "| port | type | required | default | help |\n|---|---|---|---|---|\n";
   bool any = false;
   for (const auto& n : s.namespaces) {
@@ -101,7 +102,7 @@ inline void ports_markdown(const runtime_spec& s, direction dir, std::string& ou
 
 }  // namespace detail
 
-inline nlohmann::json runtime_spec::to_json() const {
+TESSERA_COLD inline nlohmann::json runtime_spec::to_json() const {
   nlohmann::json codes = nlohmann::json::array();
   for (const auto& e : exit_codes) codes.push_back({{"status", e.status}, {"label", e.label}, {"message", e.message}});
   return {{"process", process_name},
@@ -111,7 +112,7 @@ inline nlohmann::json runtime_spec::to_json() const {
           {"outline", outline}};
 }
 
-inline std::string runtime_spec::to_markdown() const {
+TESSERA_COLD inline std::string runtime_spec::to_markdown() const {
   std::string out = "# " + process_name + "\n\n## Inputs\n\n";
   detail::ports_markdown(*this, direction::input, out);
   out += "\n## Outputs\n\n";

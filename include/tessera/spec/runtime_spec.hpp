@@ -13,40 +13,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "detail/config.hpp"
 #include "../data/any_data.hpp"
 #include "../data/error.hpp"
-#include "port.hpp"
+#include "info.hpp"
 #include "port_values.hpp"
+#include "program.hpp"
 
 namespace tessera::spec {
-
-struct port_info {
-  std::string name;  // full dotted name
-  spec::direction direction = spec::direction::input;
-  std::string type_name;             // "core.int"; "any" for any_data ports
-  const std::type_info* type = nullptr;  // nullptr: any data type is accepted
-  bool required = true;
-  bool non_db = false;
-  std::string help;
-  any_data default_value;  // empty: no default
-  std::function<validation_message(const any_data&)> validator;
-  any_data (*from_json)(const nlohmann::json&) = nullptr;
-};
-
-struct namespace_info {
-  std::string name;
-  spec::direction direction = spec::direction::input;
-  bool dynamic = false;
-  bool required = true;
-  bool declared = false;  // false: implied by a dotted port name
-  std::string help;
-};
-
-struct exit_code_info {
-  int status = 0;
-  std::string label;
-  std::string message;
-};
 
 struct validation_problem {
   std::string port;  // full dotted name
@@ -131,7 +105,7 @@ class runtime_spec {
 
   // Inputs from JSON (a file, a REST call, the command line): the declared port types say
   // how to read each value; keys in a dynamic namespace are read by their JSON type.
-  port_values inputs_from_json(const nlohmann::json& j) const {
+  TESSERA_COLD port_values inputs_from_json(const nlohmann::json& j) const {
     std::vector<validation_problem> problems;
     port_values values;
     if (!j.is_object()) {
@@ -151,6 +125,13 @@ class runtime_spec {
 
   nlohmann::json to_json() const;
   std::string to_markdown() const;
+
+  // The outline as JSON: [{"step": "a"}, {"while": "c", "body": [...]},
+  // {"if": [{"condition": "c", "body": [...]}, {"body": [...]}]}, {"return": "LABEL"}].
+  TESSERA_COLD static nlohmann::json outline_json(const outline_entry* entries, std::size_t count) {
+    std::size_t at = 0;
+    return outline_block(entries, count, at);
+  }
 
  private:
   static std::string join(std::string_view prefix, std::string_view key) {
@@ -215,7 +196,42 @@ class runtime_spec {
     }
   }
 
-  void read_json(direction dir, const nlohmann::json& j, std::string_view prefix, port_values& out,
+  TESSERA_COLD static nlohmann::json outline_block(const outline_entry* e, std::size_t n, std::size_t& at) {
+    nlohmann::json out = nlohmann::json::array();
+    while (at < n && e[at].kind != outline_kind::end) {
+      const outline_entry& entry = e[at++];
+      switch (entry.kind) {
+        case outline_kind::step:
+          out.push_back({{"step", entry.name}});
+          break;
+        case outline_kind::return_:
+          out.push_back({{"return", entry.name.empty() ? nlohmann::json(nullptr) : nlohmann::json(entry.name)}});
+          break;
+        case outline_kind::while_:
+          out.push_back({{"while", entry.name}, {"body", outline_block(e, n, at)}});
+          ++at;  // the block's end
+          break;
+        case outline_kind::if_: {
+          nlohmann::json branches = nlohmann::json::array();
+          while (at < n && e[at].kind != outline_kind::end) {
+            const outline_entry& b = e[at++];
+            nlohmann::json body = outline_block(e, n, at);
+            ++at;
+            if (b.kind == outline_kind::branch) branches.push_back({{"condition", b.name}, {"body", std::move(body)}});
+            else branches.push_back({{"body", std::move(body)}});
+          }
+          ++at;
+          out.push_back({{"if", std::move(branches)}});
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return out;
+  }
+
+  TESSERA_COLD void read_json(direction dir, const nlohmann::json& j, std::string_view prefix, port_values& out,
                  std::vector<validation_problem>& problems) const {
     for (const auto& [key, item] : j.items()) {
       const std::string full = join(prefix, key);
