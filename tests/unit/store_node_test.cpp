@@ -172,6 +172,26 @@ TEST(StoreNode, ProcessNodesMustRecordTheirOrigin) {
   EXPECT_GT(tx.add_node(n).pk, 0);
 }
 
+TEST(StoreNode, TerminalProcessStatesAreFinal) {
+  temp_dir d;
+  store st(d.path());
+  auto tx = st.begin_write();
+  auto p = tx.add_node(process_node(node_kind::calc_job));
+  EXPECT_EQ(tx.state_of(p.pk), process_state::running);
+  tx.set_process_state(p.pk, process_state::waiting);
+  tx.set_process_state(p.pk, process_state::excepted);
+  tx.set_process_state(p.pk, process_state::excepted);  // same state again: fine
+  try {
+    tx.set_process_state(p.pk, process_state::running);
+    FAIL() << "left a terminal state";
+  } catch (const store_error& e) {
+    EXPECT_NE(std::string(e.what()).find("terminated (excepted)"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(tx.state_of(p.pk), process_state::excepted);
+  EXPECT_FALSE(tx.state_of(tx.add_data(Int{1}).pk).has_value());
+  EXPECT_THROW((void)tx.state_of(p.pk + 100), not_found_error);
+}
+
 TEST(StoreNode, ProcessFieldUpdatesOnDataNodesAreErrors) {
   temp_dir d;
   store st(d.path());

@@ -105,13 +105,15 @@ class store_reader {
 
   // ---- nodes ----
   [[nodiscard]] std::optional<node_record> find_node(std::int64_t pk) {
-    auto st = c_->cached(fmt::format("SELECT {} WHERE n.pk = ?", store_detail::node_columns));
+    static const std::string sql = fmt::format("SELECT {} WHERE n.pk = ?", store_detail::node_columns);
+    auto st = c_->cached(sql);
     st->bind(1, pk);
     if (!st->step()) return std::nullopt;
     return store_detail::read_node_row(*st);
   }
   [[nodiscard]] std::optional<node_record> find_node(const uuid& id) {
-    auto st = c_->cached(fmt::format("SELECT {} WHERE n.uuid = ?", store_detail::node_columns));
+    static const std::string sql = fmt::format("SELECT {} WHERE n.uuid = ?", store_detail::node_columns);
+    auto st = c_->cached(sql);
     st->bind(1, id.span());
     if (!st->step()) return std::nullopt;
     return store_detail::read_node_row(*st);
@@ -135,6 +137,14 @@ class store_reader {
     st->bind(1, pk);
     if (!st->step()) throw not_found_error(fmt::format("no node with pk {}", pk));
     return node_kind_from_int(st->int64(0));
+  }
+  /// The process state of node `pk` (nullopt for data nodes); not_found_error if absent.
+  [[nodiscard]] std::optional<process_state> state_of(std::int64_t pk) {
+    auto st = c_->cached("SELECT kind, process_state FROM node WHERE pk = ?");
+    st->bind(1, pk);
+    if (!st->step()) throw not_found_error(fmt::format("no node with pk {}", pk));
+    if (st->int64(0) == 0 || st->is_null(1)) return std::nullopt;
+    return process_state_from_string(st->text(1));
   }
   [[nodiscard]] std::int64_t count_nodes() { return c_->scalar_int("SELECT count(*) FROM node"); }
 

@@ -206,10 +206,19 @@ class write_tx : public store_reader {
   }
 
   // ---- process fields (mutable while the process lives) ----
+  /// Terminal states (finished, excepted, killed) are final: leaving one is an error.
   void set_process_state(std::int64_t pk, process_state s) {
-    auto st = connection().cached("UPDATE node SET process_state = ?, mtime = ? WHERE pk = ? AND kind > 0");
+    auto st = connection().cached(
+        "UPDATE node SET process_state = ?1, mtime = ?2 WHERE pk = ?3 AND kind > 0 AND "
+        "(process_state IS NULL OR process_state = ?1 OR process_state NOT IN ('finished', 'excepted', 'killed'))");
     st->bind_all(to_string(s), now_us(), pk);
     st->step();
+    if (connection().changes() == 0) {
+      if (auto cur = state_of(pk); cur && is_terminal(*cur)) {
+        throw store_error(fmt::format("cannot set the process state of {} to {}: it has terminated ({})", describe(pk),
+                                      to_string(s), to_string(*cur)));
+      }
+    }
     expect_process_changed(pk, "set the process state of");
   }
   void set_exit(std::int64_t pk, int exit_status, std::string_view message = {}) {
