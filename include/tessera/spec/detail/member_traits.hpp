@@ -34,6 +34,12 @@ TESSERA_DETAIL_MEMBER_TRAITS(const&)
 template <auto Member>
 using member_traits = member_function_traits<std::remove_cv_t<decltype(Member)>>;
 
+// The text of a template argument in __PRETTY_FUNCTION__: "... [with auto Member = &ns::c::f; ...]".
+constexpr std::string_view template_argument(std::string_view pretty, std::string_view key) {
+  const std::size_t start = pretty.find(key) + key.size();
+  return pretty.substr(start, pretty.find_first_of(";]", start) - start);
+}
+
 template <auto Member>
 constexpr std::string_view pretty_member() {
   return __PRETTY_FUNCTION__;
@@ -42,11 +48,7 @@ constexpr std::string_view pretty_member() {
 // "add" for &ns::add_multiply::add.
 template <auto Member>
 constexpr std::string_view member_name() {
-  constexpr std::string_view pretty = pretty_member<Member>();
-  constexpr std::string_view key = "Member = ";
-  constexpr std::size_t start = pretty.find(key) + key.size();
-  constexpr std::size_t end = pretty.find_first_of(";]", start);
-  constexpr std::string_view full = pretty.substr(start, end - start);
+  constexpr std::string_view full = template_argument(pretty_member<Member>(), "Member = ");
   constexpr std::size_t last = full.rfind("::");
   return last == std::string_view::npos ? full : full.substr(last + 2);
 }
@@ -59,11 +61,7 @@ constexpr std::string_view pretty_type() {
 // "ns::add_multiply" for ns::add_multiply.
 template <class T>
 constexpr std::string_view type_name() {
-  constexpr std::string_view pretty = pretty_type<T>();
-  constexpr std::string_view key = "T = ";
-  constexpr std::size_t start = pretty.find(key) + key.size();
-  constexpr std::size_t end = pretty.find_first_of(";]", start);
-  return pretty.substr(start, end - start);
+  return template_argument(pretty_type<T>(), "T = ");
 }
 
 }  // namespace tessera::spec::detail
