@@ -107,6 +107,36 @@ TEST(StoreGroupCommit, AFailingUnitIsRolledBackAloneAndGetsItsError) {
   EXPECT_EQ(r.connection().scalar_int("SELECT group_concat(attributes) = '1,3' FROM node"), 1);
 }
 
+// A failed unit's pks are reused by the next unit: nothing remembered about the rolled-back
+// nodes may leak into the link rules of later units in the same batch.
+TEST(StoreGroupCommit, PksOfARolledBackUnitAreReusedSafely) {
+  temp_dir d;
+  profile_options o;
+  o.group_commit_delay = std::chrono::milliseconds(20);
+  store st(d.path(), o);
+  auto bad = st.submit([](write_tx& tx) {
+    new_node p;
+    p.kind = node_kind::work_chain;
+    p.type = "w";
+    p.origin.tessera_version = "0.1.0";
+    auto w = tx.add_node(p);  // pk 1, a workflow, rolled back below
+    throw store_error(fmt::format("unit gives up after adding {}", w.pk));
+  });
+  auto good = st.submit([](write_tx& tx) {
+    auto x = tx.add_data(Int{1});  // pk 1 again, now a data node
+    new_node c;
+    c.kind = node_kind::calc_function;
+    c.type = "c";
+    c.origin.tessera_version = "0.1.0";
+    auto calc = tx.add_node(c);
+    tx.add_link(x.pk, calc.pk, link_type::input_calc, "x");  // valid only if pk 1 is data
+    return x.pk;
+  });
+  EXPECT_THROW((void)bad.get(), store_error);
+  EXPECT_EQ(good.get(), 1);
+  EXPECT_EQ(st.read().incoming(2).size(), 1u);
+}
+
 TEST(StoreGroupCommit, DirectAndGroupedWritesInterleave) {
   temp_dir d;
   store st(d.path());

@@ -286,6 +286,7 @@ class store {
         } catch (...) {
           writer_.cached("ROLLBACK TO tessera_unit")->run();
           writer_.cached("RELEASE tessera_unit")->run();
+          wtx.forget_recent();
           u->failed = true;
           u->fail(std::current_exception());
         }

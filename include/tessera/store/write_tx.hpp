@@ -8,7 +8,9 @@
 //   tx.commit();                           // or destroy it: rolled back
 // Inside store::write()/submit() (group commit) the same write_tx is handed to the unit;
 // the group committer commits, so the unit must not call commit().
+#include <array>
 #include <cstdint>
+#include <utility>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -61,6 +63,12 @@ class write_tx : public store_reader {
     if (lock_.owns_lock()) lock_.unlock();
   }
   [[nodiscard]] bool active() const noexcept { return batch_ || (tx_ && tx_->active()); }
+  /// Drops cached facts about nodes added so far (the group committer calls it after rolling
+  /// a failed unit back to its savepoint).
+  void forget_recent() noexcept {
+    recent_.fill({});
+    recent_next_ = 0;
+  }
 
   // ---- nodes ----
   node_ref add_node(const new_node& n) {
@@ -104,7 +112,9 @@ class write_tx : public store_reader {
       }
       throw;
     }
-    return {connection().last_insert_rowid(), id};
+    const auto pk = connection().last_insert_rowid();
+    recent_[recent_next_++ % recent_.size()] = {pk, n.kind};
+    return {pk, id};
   }
 
   /// Stores a data value as a new data node (attributes = serialized value, hash = content hash).
@@ -371,6 +381,9 @@ class write_tx : public store_reader {
     return connection().last_insert_rowid();
   }
   node_kind kind_or_throw(std::int64_t pk, std::string_view role, link_type t) {
+    for (const auto& [rpk, kind] : recent_) {
+      if (rpk == pk) return kind;  // added by this transaction moments ago
+    }
     auto st = connection().cached("SELECT kind FROM node WHERE pk = ?");
     st->bind(1, pk);
     if (!st->step()) {
@@ -427,6 +440,10 @@ class write_tx : public store_reader {
     if (connection().changes() != 1) throw not_found_error(fmt::format("cannot set the {} of node {}: it does not exist", column, pk));
   }
 
+  // The last nodes this transaction added (pk -> kind), so that linking them needs no
+  // lookup. Must be forgotten when a savepoint rolls back (pks are reused afterwards).
+  std::array<std::pair<std::int64_t, node_kind>, 8> recent_{};
+  std::size_t recent_next_ = 0;
   std::unique_lock<std::mutex> lock_;
   std::unique_ptr<store_detail::immediate_transaction> tx_;
   bool batch_ = false;
