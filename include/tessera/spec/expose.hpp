@@ -32,7 +32,7 @@ struct expose_filter {
   std::size_t count = 0;
 
   constexpr bool admits(std::string_view port_name) const {
-    const std::string_view top = port_name.substr(0, port_name.find('.'));
+    const std::string_view top = first_segment(port_name);
     bool listed = false;
     for (std::size_t i = 0; i < count; ++i) listed = listed || names[i] == top;
     return is_include ? listed : !listed;
@@ -81,7 +81,7 @@ template <class ChildSpec, direction Dir>
 constexpr bool has_top_level(std::string_view name) {
   for (const auto& m : ChildSpec::metas) {
     if ((m.what == kind::port || m.what == kind::namespace_) && m.dir == Dir &&
-        m.name.substr(0, m.name.find('.')) == name) {
+        first_segment(m.name) == name) {
       return true;
     }
   }

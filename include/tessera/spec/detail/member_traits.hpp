@@ -5,6 +5,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "names.hpp"
+
 namespace tessera::spec::detail {
 
 template <class M>
@@ -36,8 +38,8 @@ using member_traits = member_function_traits<std::remove_cv_t<decltype(Member)>>
 
 // The text of a template argument in __PRETTY_FUNCTION__: "... [with auto Member = &ns::c::f; ...]".
 constexpr std::string_view template_argument(std::string_view pretty, std::string_view key) {
-  const std::size_t start = pretty.find(key) + key.size();
-  return pretty.substr(start, pretty.find_first_of(";]", start) - start);
+  const std::size_t start = find_text(pretty, key) + key.size();
+  return pretty.substr(start, find_any(pretty, ";]", start) - start);
 }
 
 template <auto Member>
@@ -49,7 +51,7 @@ constexpr std::string_view pretty_member() {
 template <auto Member>
 constexpr std::string_view member_name() {
   constexpr std::string_view full = template_argument(pretty_member<Member>(), "Member = ");
-  constexpr std::size_t last = full.rfind("::");
+  constexpr std::size_t last = rfind_text(full, "::");
   return last == std::string_view::npos ? full : full.substr(last + 2);
 }
 

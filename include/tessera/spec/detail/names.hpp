@@ -1,5 +1,6 @@
 #pragma once
 // What a port, namespace or exit label may be called.
+#include <cstddef>
 #include <string_view>
 
 namespace tessera::spec::detail {
@@ -31,6 +32,36 @@ constexpr bool valid_identifier(std::string_view name) {
     if (!is_identifier_char(c)) return false;
   }
   return true;
+}
+
+// Plain loops instead of std::string_view::find: GCC 12 cannot evaluate char_traits::find
+// (__builtin_memchr) in a constant expression when UBSan is on.
+constexpr std::size_t find_text(std::string_view text, std::string_view needle, std::size_t from = 0) {
+  for (std::size_t i = from; i + needle.size() <= text.size(); ++i) {
+    if (text.substr(i, needle.size()) == needle) return i;
+  }
+  return std::string_view::npos;
+}
+
+constexpr std::size_t rfind_text(std::string_view text, std::string_view needle) {
+  for (std::size_t i = text.size() >= needle.size() ? text.size() - needle.size() + 1 : 0; i-- > 0;) {
+    if (text.substr(i, needle.size()) == needle) return i;
+  }
+  return std::string_view::npos;
+}
+
+constexpr std::size_t find_any(std::string_view text, std::string_view chars, std::size_t from = 0) {
+  for (std::size_t i = from; i < text.size(); ++i) {
+    for (char c : chars) {
+      if (text[i] == c) return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// "options" for "options.resources.num_machines".
+constexpr std::string_view first_segment(std::string_view dotted) {
+  return dotted.substr(0, find_any(dotted, "."));
 }
 
 }  // namespace tessera::spec::detail
