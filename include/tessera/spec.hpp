@@ -1,6 +1,7 @@
 #pragma once
 // Compile-time process specs: ports, namespaces, exit codes, outlines, exposing, typed access.
 #include "spec/bind.hpp"
+#include "spec/info.hpp"
 #include "spec/errors.hpp"
 #include "spec/exit_code.hpp"
 #include "spec/expose.hpp"
