@@ -2,3 +2,5 @@
 // The whole of tessera. Include a layer's own header (<tessera/spec.hpp>, ...) to compile less.
 #include "data/data.hpp"
 #include "spec.hpp"
+#include "store.hpp"
+#include "version.hpp"

@@ -1,0 +1,21 @@
+#pragma once
+// The provenance store: profile, nodes, links and their rules, logs, checkpoints, the file
+// repository, computers and codes, and the query builder.
+#include "data/folder.hpp"
+#include "data/remote.hpp"
+#include "data/singlefile.hpp"
+#include "store/code.hpp"
+#include "store/computer.hpp"
+#include "store/error.hpp"
+#include "store/link.hpp"
+#include "store/log.hpp"
+#include "store/migrations.hpp"
+#include "store/node.hpp"
+#include "store/profile.hpp"
+#include "store/query.hpp"
+#include "store/reader.hpp"
+#include "store/repository.hpp"
+#include "store/schema.hpp"
+#include "store/store.hpp"
+#include "store/uuid.hpp"
+#include "store/write_tx.hpp"
