@@ -266,8 +266,6 @@ class store {
       lk.unlock();
       run_batch(batch);
       lk.lock();
-      stats_.batches += 1;
-      stats_.units += batch.size();
     }
   }
 
@@ -294,6 +292,12 @@ class store {
       tx.commit();
     } catch (...) {
       batch_error = std::current_exception();
+    }
+    {
+      // counted before any unit is completed: a writer that got its result sees its batch in stats()
+      std::lock_guard lk(qm_);
+      stats_.batches += 1;
+      stats_.units += batch.size();
     }
     for (auto& u : batch) {
       if (u->failed) continue;
