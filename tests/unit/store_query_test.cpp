@@ -222,6 +222,37 @@ TEST_F(StoreQueryData, InjectionAttemptsAreHarmless) {
   EXPECT_EQ(dicts().all().size(), 10u);
 }
 
+// A field built by hand (field is an aggregate) cannot bypass col()'s column whitelist:
+// the name is checked wherever a column is rendered into the SQL text.
+TEST_F(StoreQueryData, HandBuiltColumnFieldsAreChecked) {
+  const field bad{field::source::column, "1); DROP TABLE node; --"};
+  auto expect_rejected = [&](const query& q) {
+    try {
+      (void)q.all();
+      ADD_FAILURE() << "no query_error for:\n" << q.sql();
+    } catch (const query_error& e) {
+      EXPECT_NE(std::string(e.what()).find("DROP TABLE node"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW((void)q.count(), query_error);
+    EXPECT_THROW((void)q.sql(), query_error);
+  };
+  expect_rejected(dicts().where(bad == 1));
+  expect_rejected(dicts().where(attr("i") == 1 || is_null(bad)));
+  {
+    query q(st_);
+    q.append(node_filter::data("core.dict"), "d").project(bad);
+    expect_rejected(q);
+  }
+  expect_rejected(dicts().order_by(bad));
+  {
+    query q(st_);  // the pk-seed shortcut renders its seed conditions too
+    q.append(node_filter::any(), "top").where(bad == 1).append(node_filter::any(), "x").with_ancestor("top");
+    expect_rejected(q);
+  }
+  EXPECT_EQ(st_.read().count_nodes(), 11);  // the node table is still there
+  EXPECT_EQ(dicts().all().size(), 10u);
+}
+
 TEST_F(StoreQueryData, BadQueriesAreErrors) {
   query q(st_);
   EXPECT_THROW((void)q.all(), query_error);                        // empty
@@ -341,6 +372,55 @@ TEST(StoreQuery, AncestorsAndDescendantsAtAnyDepth) {
   EXPECT_EQ(seen.size(), 14u);
   EXPECT_TRUE(seen.contains({data[1], data[4]}));
   EXPECT_FALSE(seen.contains({data[1], data[1]}));
+}
+
+// "Descendants/ancestors of nodes given by pk" with no project(): the default projection
+// (the pk of every vertex) must work in the shortcut that starts FROM the CTE, as it does
+// in the general path: (seed pk, descendant pk) rows.
+TEST(StoreQuery, PkSeedShortcutWithDefaultProjection) {
+  temp_dir d;
+  store st(d.path());
+  std::vector<std::int64_t> data;
+  {
+    auto tx = st.begin_write();
+    data.push_back(tx.add_data(Int{0}).pk);
+    for (int i = 1; i <= 3; ++i) {
+      auto c = add_process(tx, node_kind::calc_function);
+      tx.add_link(data.back(), c.pk, link_type::input_calc, "x");
+      auto o = tx.add_data(Int{i});
+      tx.add_link(c.pk, o.pk, link_type::create, "result");
+      data.push_back(o.pk);
+    }
+    tx.commit();
+  }
+  auto pairs = [](const std::vector<query_row>& rows) {
+    std::set<std::pair<std::int64_t, std::int64_t>> s;
+    for (const auto& r : rows) {
+      EXPECT_EQ(r.size(), 2u);
+      s.emplace(r.at(0).get<std::int64_t>(), r.at(1).get<std::int64_t>());
+    }
+    return s;
+  };
+  auto want_desc = st.read().descendants(data[0]);
+  ASSERT_EQ(want_desc.size(), 6u);
+  std::set<std::pair<std::int64_t, std::int64_t>> want;
+  for (auto pk : want_desc) want.emplace(data[0], pk);
+
+  query q(st);  // the shortcut: seed given by pk only, no projection
+  q.append(node_filter::any(), "top").where(col("pk") == data[0]).append(node_filter::any(), "d").with_ancestor("top");
+  EXPECT_EQ(q.count(), 6);
+  EXPECT_EQ(pairs(q.all()), want);
+  // the general path (the seed filtered on its kind too) gives the same rows
+  query general(st);
+  general.append(node_filter::data(), "top").where(col("pk") == data[0]).append(node_filter::any(), "d").with_ancestor("top");
+  EXPECT_EQ(pairs(general.all()), want);
+  // ancestors, with a filtered (so joined) second vertex
+  query anc(st);
+  anc.append(node_filter::any(), "bottom").where(col("pk") == data[3])
+      .append(node_filter::data("core.int"), "a").with_descendant("bottom");
+  EXPECT_EQ(anc.count(), 3);
+  EXPECT_EQ(pairs(anc.all()), (std::set<std::pair<std::int64_t, std::int64_t>>{
+                                  {data[3], data[0]}, {data[3], data[1]}, {data[3], data[2]}}));
 }
 
 }  // namespace

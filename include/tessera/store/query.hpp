@@ -73,17 +73,28 @@ struct field {
   std::string name;
 };
 
-/// Columns that may be filtered and projected.
-inline field col(std::string_view name) {
+namespace store_detail {
+/// Throws query_error unless `name` is a node column that may be filtered and projected.
+/// Checked by col() and again wherever a column field is written into the SQL text (field
+/// is an aggregate: a hand-built one must not splice an arbitrary name into the query).
+inline const std::string& checked_column(const std::string& name) {
   static constexpr std::string_view allowed[] = {"pk",    "uuid",  "kind",          "type",        "label",
                                                  "description", "ctime", "mtime", "process_state",
                                                  "exit_status", "exit_message", "hash"};
   for (auto a : allowed) {
-    if (a == name) return {field::source::column, std::string(name)};
+    if (a == name) return name;
   }
   throw query_error(fmt::format("unknown node column '{}' (known: pk, uuid, kind, type, label, description, "
                                 "ctime, mtime, process_state, exit_status, exit_message, hash)",
                                 name));
+}
+}  // namespace store_detail
+
+/// Columns that may be filtered and projected.
+inline field col(std::string_view name) {
+  field f{field::source::column, std::string(name)};
+  (void)store_detail::checked_column(f.name);
+  return f;
 }
 inline field attr(std::string path) { return {field::source::attribute, std::move(path)}; }
 inline field extra(std::string path) { return {field::source::extra, std::move(path)}; }
@@ -337,7 +348,7 @@ class query {
     switch (f.src) {
       case field::source::column:
         // "@expr": the vertex is only known by its pk, held in expr (see pk_only).
-        b.text += t.front() == '@' ? t.substr(1) : t + "." + f.name;
+        b.text += t.front() == '@' ? t.substr(1) : t + "." + store_detail::checked_column(f.name);
         return;
       case field::source::attribute:
         b.text += "json_extract(" + t + ".attributes, ";
@@ -527,13 +538,19 @@ class query {
       b.text += fmt::format(" UNION SELECT c.src, s.{} FROM {} c JOIN link s ON s.{} = c.pk WHERE s.type IN (1, 3))\n",
                             to, r(i), from);
     }
+    // "Descendants (or ancestors) of nodes given by pk" needs no node row of the seed vertex:
+    // its filter is already in the CTE seed, so the query starts FROM the CTE, and the seed's
+    // pk is the CTE's src column.
+    const bool seed_only = n == 2 && pk_only(vertices_[0]) && elidable_seed() &&
+                           (vertices_[1].relation.kind == rel::descendant_of ||
+                            vertices_[1].relation.kind == rel::ancestor_of);
     std::vector<field> decode;
     b.text += distinct_ ? "SELECT DISTINCT " : "SELECT ";
     if (projections_.empty()) {
       // default: the pk of every vertex
       for (std::size_t i = 0; i < n; ++i) {
         if (i > 0) b.text += ", ";
-        b.text += pk_of(i);
+        b.text += seed_only && i == 0 ? r(1) + ".src" : pk_of(i);
         decode.push_back(col("pk"));
       }
     } else {
@@ -545,12 +562,7 @@ class query {
         decode.push_back(p.f);
       }
     }
-    // FROM: vertex 0, then each vertex joined through its relation. "Descendants (or
-    // ancestors) of nodes given by pk" needs no node row of the seed vertex: its filter is
-    // already in the CTE seed, so the query starts FROM the CTE.
-    const bool seed_only = n == 2 && pk_only(vertices_[0]) && elidable_seed() &&
-                           (vertices_[1].relation.kind == rel::descendant_of ||
-                            vertices_[1].relation.kind == rel::ancestor_of);
+    // FROM: vertex 0, then each vertex joined through its relation (see seed_only above).
     if (seed_only) {
       b.text += "\nFROM " + r(1);
       if (needs_row[1]) b.text += fmt::format("\nJOIN node {0} ON {0}.pk = {1}.pk", t(1), r(1));
@@ -608,6 +620,7 @@ class query {
       for (std::size_t k = 0; k < order_.size(); ++k) {
         if (k > 0) b.text += ", ";
         const auto vi = static_cast<std::size_t>(order_[k].v);
+        if (order_[k].f.src == field::source::column) (void)store_detail::checked_column(order_[k].f.name);
         if (!needs_row[vi]) {
           b.text += r(vi) + ".pk";
         } else {
@@ -628,13 +641,14 @@ class query {
   }
 
   void render_projection(sql_builder& b, const field& f, const std::string& t, const std::string& l, bool cte_only) const {
+    if (f.src == field::source::column) (void)store_detail::checked_column(f.name);
     if (cte_only) {
       b.text += t + ".pk";
       return;
     }
     switch (f.src) {
       case field::source::column:
-        b.text += t + "." + f.name;
+        b.text += t + "." + store_detail::checked_column(f.name);
         return;
       case field::source::attribute:
       case field::source::extra: {
