@@ -67,6 +67,21 @@ TEST(StoreGroupCommit, ManyThreadsManyUnitsFewCommits) {
   EXPECT_EQ(st.integrity_check(), "ok");
 }
 
+TEST(StoreGroupCommit, ALoneUnitWaitsAtMostTheConfiguredDelay) {
+  temp_dir d;
+  profile_options o;
+  o.group_commit_delay = std::chrono::milliseconds(100);
+  store st(d.path(), o);
+  (void)st.write([](write_tx& tx) { return write_record(tx, "warm-up", 0); });  // opens everything
+  const auto start = std::chrono::steady_clock::now();
+  (void)st.write([](write_tx& tx) { return write_record(tx, "alone", 1); });
+  const auto waited = std::chrono::steady_clock::now() - start;
+  // it waits for company for the delay, and then no longer than one commit (generous bound
+  // for a loaded CI machine: this checks the bound exists, not the disk's speed)
+  EXPECT_GE(waited, std::chrono::milliseconds(95));
+  EXPECT_LT(waited, std::chrono::milliseconds(100) + std::chrono::seconds(2));
+}
+
 TEST(StoreGroupCommit, SubmitIsAsynchronousAndDurableWhenReady) {
   temp_dir d;
   profile_options o;

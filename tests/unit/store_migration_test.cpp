@@ -269,7 +269,23 @@ TEST(StoreMigration, AMissingMigrationIsAnError) {
   } catch (const schema_error& e) {
     EXPECT_NE(std::string(e.what()).find("no migration from schema version 2"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(schema::version_of(c), 2);  // the step that exists was applied and kept
+  // the gap is found before anything is applied or backed up
+  EXPECT_EQ(schema::version_of(c), 1);
+  EXPECT_FALSE(std::filesystem::exists(d / "backups"));
+}
+
+TEST(StoreMigration, BackupsOfDatabasesMigratedAtOnceDoNotCollide) {
+  temp_dir d;
+  std::vector<migration> steps = {{1, "1 to 2", [](store_detail::connection& k) { k.exec("CREATE TABLE t2(x)"); }}};
+  // two old databases with one file name, migrated within the same second into one backup folder
+  for (const char* sub : {"a", "b"}) {
+    std::filesystem::create_directories(d / sub);
+    store_detail::connection c((d / sub / "db").string());
+    c.exec("CREATE TABLE node(pk INTEGER PRIMARY KEY); PRAGMA user_version = 1;");
+    EXPECT_EQ(schema::upgrade(c, d / sub / "db", d / "backups", steps, 2), 1);
+    EXPECT_EQ(schema::version_of(c), 2);
+  }
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(d / "backups"), std::filesystem::directory_iterator{}), 2);
 }
 
 TEST(StoreMigration, EveryVersionBelowCurrentHasAMigration) {

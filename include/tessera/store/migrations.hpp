@@ -3,6 +3,7 @@
 // at schema::current_version; an older one is migrated forward one step at a time, each step
 // in its own IMMEDIATE transaction (so a failed step leaves the previous version intact),
 // after a backup copy has been taken with VACUUM INTO; a newer one is refused.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <tessera/store/detail/sqlite.hpp>
 #include <tessera/store/error.hpp>
@@ -97,12 +99,24 @@ inline int upgrade(store_detail::connection& c, const std::filesystem::path& db_
   }
   if (found == target) return found;
 
-  // Older: back up first. VACUUM INTO writes a consistent, compact copy.
+  // Every step must exist before any is applied: a gap found halfway would leave a
+  // database migrated to a version this library cannot finish.
+  for (int v = found; v < target; ++v) {
+    const bool known = std::any_of(steps.begin(), steps.end(), [&](const migration& s) { return s.from_version == v; });
+    if (!known) {
+      throw schema_error(fmt::format("no migration from schema version {} of database {}", v, db_path.string()));
+    }
+  }
+
+  // Older: back up first. VACUUM INTO writes a consistent, compact copy. The name carries
+  // the time in nanoseconds and the process id, so two processes opening the same old
+  // profile at once each write their own backup instead of failing on one file.
   std::filesystem::create_directories(backup_dir);
-  const auto stamp = std::chrono::duration_cast<std::chrono::seconds>(
+  const auto stamp = std::chrono::duration_cast<std::chrono::nanoseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  auto backup = backup_dir / fmt::format("{}.v{}.{}.bak", db_path.filename().string(), found, stamp);
+  auto backup = backup_dir / fmt::format("{}.v{}.{}.{}.bak", db_path.filename().string(), found, stamp,
+                                         static_cast<long long>(::getpid()));
   {
     auto st = c.prepare("VACUUM INTO ?");
     st.bind(1, backup.string());
