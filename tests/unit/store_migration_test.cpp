@@ -236,6 +236,43 @@ TEST(StoreMigration, From2IndexesLiveProcesses) {
   EXPECT_EQ(r.checkpointed_processes(), (std::vector<std::int64_t>{2}));
 }
 
+// Schema version 3: version 2 plus the live-process index, before process_control.
+std::string schema_v3() {
+  std::string s(schema_v2);
+  s.replace(s.find("PRAGMA user_version = 2;"), 24, "PRAGMA user_version = 3;");
+  return s + "CREATE INDEX node_process_live ON node(ctime) WHERE kind > 0 AND process_state IN ('created', 'running', 'waiting');";
+}
+
+TEST(StoreMigration, From3AddsProcessControl) {
+  temp_dir d;
+  {
+    store_detail::connection c((d / "tessera.db").string());
+    c.exec(schema_v3());
+  }
+  store st(d.path());
+  EXPECT_EQ(schema::version_of(st.read().connection()), schema::current_version);
+  EXPECT_EQ(st.read().count_nodes(), 6);
+  {
+    auto tx = st.begin_write();
+    tx.set_paused(2, true, "by a test");
+    tx.set_paused(3, true);
+    tx.commit();
+  }
+  EXPECT_TRUE(st.read().paused(2));
+  EXPECT_EQ(st.read().paused_processes(), (std::vector<std::int64_t>{2, 3}));
+  {
+    auto tx = st.begin_write();
+    tx.set_paused(2, false);
+    tx.set_process_state(3, process_state::killed);  // the trigger drops its control row
+    tx.commit();
+  }
+  EXPECT_TRUE(st.read().paused_processes().empty());
+  auto tx = st.begin_write();
+  EXPECT_THROW(tx.set_paused(3, true), store_error);  // terminated
+  EXPECT_THROW(tx.set_paused(6, true), store_error);  // a data node
+  EXPECT_THROW(tx.set_paused(99, true), not_found_error);
+}
+
 TEST(StoreMigration, AFailedMigrationLeavesTheOldVersion) {
   temp_dir d;
   store_detail::connection c((d / "db").string());

@@ -55,6 +55,8 @@ ALTER TABLE node DROP COLUMN plugin_version;
        }},
       {2, "index the live (created/running/waiting) process nodes",
        [](store_detail::connection& c) { c.exec(live_process_index_ddl); }},
+      {3, "add process_control (the paused flag of live processes)",
+       [](store_detail::connection& c) { c.exec(process_control_ddl); }},
   };
   return list;
 }

@@ -283,6 +283,20 @@ class store_reader {
     return out;
   }
 
+  /// Whether live process `pk` is paused.
+  [[nodiscard]] bool paused(std::int64_t pk) {
+    auto st = c_->cached("SELECT paused FROM process_control WHERE node = ?");
+    st->bind(1, pk);
+    return st->step() && st->int64(0) != 0;
+  }
+  /// Every paused process, by pk.
+  [[nodiscard]] std::vector<std::int64_t> paused_processes() {
+    auto st = c_->cached("SELECT node FROM process_control WHERE paused != 0 ORDER BY node");
+    std::vector<std::int64_t> out;
+    while (st->step()) out.push_back(st->int64(0));
+    return out;
+  }
+
   // ---- computers ----
   [[nodiscard]] std::optional<computer_record> find_computer(std::string_view label) {
     auto st = c_->cached(

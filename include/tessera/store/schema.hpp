@@ -13,12 +13,14 @@
 // - process versions are interned in `origin` (a process row holds one small integer).
 // - checkpoint holds one row per live process, deleted by trigger on a terminal state.
 // - call_journal keys (parent, step, seq) -> child for the engine's deterministic replay.
+// - process_control holds the paused flag of live processes (set by any OS process: the CLI,
+//   another runner); a trigger drops the row when the process terminates.
 #include <string>
 #include <string_view>
 
 namespace tessera::schema {
 
-inline constexpr int current_version = 3;
+inline constexpr int current_version = 4;
 
 /// Tables shared with migrations (defined once).
 inline constexpr std::string_view origin_ddl = R"sql(
@@ -42,6 +44,20 @@ CREATE TABLE call_journal(
   child INTEGER NOT NULL,
   PRIMARY KEY(parent, step, seq)
 ) WITHOUT ROWID;
+)sql";
+
+inline constexpr std::string_view process_control_ddl = R"sql(
+CREATE TABLE process_control(
+  node INTEGER PRIMARY KEY,
+  paused INTEGER NOT NULL DEFAULT 0,
+  message TEXT
+);
+CREATE TRIGGER process_control_drop_on_termination
+AFTER UPDATE OF process_state ON node
+WHEN new.process_state IN ('finished', 'excepted', 'killed')
+BEGIN
+  DELETE FROM process_control WHERE node = new.pk;
+END;
 )sql";
 
 /// The DDL of a fresh database at current_version.
@@ -122,6 +138,7 @@ END;
 
 )sql";
   s += call_journal_ddl;
+  s += process_control_ddl;
   s += R"sql(
 
 CREATE TABLE computer(

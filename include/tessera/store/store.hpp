@@ -30,6 +30,7 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -79,6 +80,7 @@ class connection_pool {
 };
 
 struct unit_base {
+  std::function<void(std::exception_ptr)> on_done;  // optional: called after complete()/fail()
   virtual ~unit_base() = default;
   virtual void run(write_tx& tx) = 0;         // inside the batch's transaction
   virtual void complete() = 0;                // after the commit
@@ -104,8 +106,12 @@ struct unit final : unit_base {
     } else {
       promise.set_value(std::move(*result));
     }
+    if (on_done) on_done(nullptr);
   }
-  void fail(std::exception_ptr e) override { promise.set_exception(std::move(e)); }
+  void fail(std::exception_ptr e) override {
+    promise.set_exception(e);
+    if (on_done) on_done(e);
+  }
 
   F fn;
   std::promise<result_t> promise;
@@ -177,6 +183,23 @@ class store {
     }
     qcv_.notify_one();
     return fut;
+  }
+
+  /// As submit(), but calls `done(error)` on the committer thread once the unit is durable
+  /// (error null) or failed. For event loops that must not block on a future: `done` should
+  /// only hand the news over (post to a queue), never write to the store.
+  template <class F, class Done>
+  void submit_then(F&& f, Done&& done) {
+    using U = store_detail::unit<std::decay_t<F>>;
+    auto u = std::make_unique<U>(std::forward<F>(f));
+    u->on_done = std::forward<Done>(done);
+    {
+      std::lock_guard lk(qm_);
+      if (stop_) throw store_error("store is closing: cannot submit a write");
+      if (!committer_.joinable()) committer_ = std::thread([this] { commit_loop(); });
+      queue_.push_back({std::move(u), std::chrono::steady_clock::now()});
+    }
+    qcv_.notify_one();
   }
 
   /// A pooled read connection (sees everything committed before it was taken... and later

@@ -329,6 +329,30 @@ class write_tx : public store_reader {
   }
 
   // ---- computers ----
+  /// Sets or clears the paused flag of live process `pk` (the engine does not start its
+  /// next step while it is set). Throws for a terminated process or a data node.
+  void set_paused(std::int64_t pk, bool paused, std::string_view message = {}) {
+    check_active();
+    auto s = state_of(pk);  // throws not_found_error naming the pk
+    if (!s) throw store_error(fmt::format("cannot {} {}: not a process node", paused ? "pause" : "play", describe(pk)));
+    if (is_terminal(*s)) {
+      throw store_error(fmt::format("cannot {} {}: it has terminated ({})", paused ? "pause" : "play", describe(pk),
+                                    to_string(*s)));
+    }
+    if (paused) {
+      auto st = connection().cached(
+          "INSERT INTO process_control(node, paused, message) VALUES (?1, 1, ?2) "
+          "ON CONFLICT(node) DO UPDATE SET paused = 1, message = ?2");
+      st->bind(1, pk);
+      bind_text_or_null(*st, 2, message);
+      st->step();
+    } else {
+      auto st = connection().cached("DELETE FROM process_control WHERE node = ?");
+      st->bind(1, pk);
+      st->step();
+    }
+  }
+
   computer_record add_computer(const computer_spec& c) {
     check_active();
     if (c.label.empty()) throw store_error("a computer needs a label");
