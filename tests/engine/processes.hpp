@@ -57,3 +57,79 @@ struct sum_to : work_chain<sum_to> {
 };
 
 }  // namespace tessera::test
+
+namespace tessera::test {
+
+// Runs sum_to children: two awaited in turn (run), then two submitted at once (to_context),
+// and adds their sums.
+struct sum_of_sums : work_chain<sum_of_sums> {
+  static constexpr std::string_view process_name = "test.sum_of_sums";
+  static auto define() {
+    using namespace tessera::spec;
+    return process_spec(input<"a", Int>(), input<"b", Int>(), output<"total", Int>(), output<"first", Int>(),
+                        outline(step<&sum_of_sums::one_by_one>, step<&sum_of_sums::both_at_once>,
+                                step<&sum_of_sums::total>));
+  }
+  struct context {
+    std::vector<child<sum_to>> kids;
+    stored<Int> running;
+  };
+  context ctx;
+
+  async_step one_by_one() {
+    auto first = co_await run<sum_to>(spec::inputs_for<sum_to>().set<"n">(in<"a">()));
+    ctx.running = first.out<"sum">();
+    out<"first">(ctx.running);
+  }
+  async_step both_at_once() {
+    ctx.kids.push_back(co_await submit<sum_to>(spec::inputs_for<sum_to>().set<"n">(in<"a">())));
+    ctx.kids.push_back(co_await submit<sum_to>(spec::inputs_for<sum_to>().set<"n">(in<"b">())));
+  }
+  async_step total() {
+    auto s = co_await call(add, ctx.kids[0].out<"sum">(), ctx.kids[1].out<"sum">());
+    out<"total">(co_await call(add, s, ctx.running));
+  }
+};
+
+// Forgets its required output.
+struct forgetful : work_chain<forgetful> {
+  static constexpr std::string_view process_name = "test.forgetful";
+  static auto define() {
+    using namespace tessera::spec;
+    return process_spec(input<"x", Int>(), output<"y", Int>(), outline(step<&forgetful::nothing>));
+  }
+  void nothing() {}
+};
+
+// Tries to return a value no calculation created.
+struct creator : work_chain<creator> {
+  static constexpr std::string_view process_name = "test.creator";
+  static auto define() {
+    using namespace tessera::spec;
+    return process_spec(input<"x", Int>(), output<"y", Int>(), outline(step<&creator::make>));
+  }
+  void make() { out<"y">(Int{in<"x">().value + 1000}); }
+};
+
+// Passes its input through (a workflow may return its inputs).
+struct passthrough : work_chain<passthrough> {
+  static constexpr std::string_view process_name = "test.passthrough";
+  static auto define() {
+    using namespace tessera::spec;
+    return process_spec(input<"x", Int>(), output<"y", Int>(), outline(step<&passthrough::pass>));
+  }
+  void pass() { out<"y">(in<"x">()); }
+};
+
+// Raises in its second step.
+struct faulty : work_chain<faulty> {
+  static constexpr std::string_view process_name = "test.faulty";
+  static auto define() {
+    using namespace tessera::spec;
+    return process_spec(input<"x", Int>(), outline(step<&faulty::fine>, step<&faulty::broken>));
+  }
+  void fine() {}
+  void broken() { throw std::runtime_error("the flux capacitor is broken"); }
+};
+
+}  // namespace tessera::test
