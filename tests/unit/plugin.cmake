@@ -1,0 +1,67 @@
+# Extra wiring for the plugin layer's tests (included by tests/unit/CMakeLists.txt after
+# tessera_plugin_tests is defined):
+#   - small plugin libraries the registry must refuse (or find on rescan), each in a folder
+#     of its own under <build>/tests/unit/test_plugins/<case>/;
+#   - services.start / services.stop: a CTest fixture that starts SLURM and sshd on 127.0.0.1
+#     once per ctest run and stops them even when tests fail (tests/services/);
+#   - tessera_services_tests: the tests that need those services (services_*_test.cpp);
+#   - plugin.third_party: a plugin built out of tree against the installed package.
+
+set(_test_plugins_dir "${CMAKE_CURRENT_BINARY_DIR}/test_plugins")
+function(_tessera_test_plugin case name)
+  set(target tessera_test_plugin_${case})
+  add_library(${target} MODULE "${CMAKE_CURRENT_SOURCE_DIR}/plugin_test_plugins/test_plugin.cpp")
+  target_link_libraries(${target} PRIVATE tessera::tessera)
+  tessera_target_defaults(${target})
+  target_compile_definitions(${target} PRIVATE TEST_PLUGIN_CASE="${case}" TEST_PLUGIN_NAME="${name}" ${ARGN})
+  # dup_a and dup_b share one folder; every other case has its own.
+  string(REGEX REPLACE "_[ab]$" "" folder "${case}")
+  set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${_test_plugins_dir}/${folder}")
+  if(TARGET tessera_plugin_tests)
+    add_dependencies(tessera_plugin_tests ${target})
+  endif()
+endfunction()
+_tessera_test_plugin(good test.late)
+_tessera_test_plugin(dup_a test.dup)
+_tessera_test_plugin(dup_b test.dup)
+_tessera_test_plugin(bad_abi test.bad_abi TESSERA_PLUGIN_ABI=999)
+_tessera_test_plugin(mismatch test.mismatch TEST_PLUGIN_MISMATCH)
+
+set(_shipped_plugins tessera_core_local tessera_core_direct tessera_core_slurm tessera_core_pbs tessera_core_ssh)
+set(_plugin_test_defs
+  TESSERA_TEST_PLUGIN_DIR="${PROJECT_BINARY_DIR}/plugins"
+  TESSERA_TEST_BAD_PLUGIN_DIR="${_test_plugins_dir}")
+if(TARGET tessera_plugin_tests)
+  target_compile_definitions(tessera_plugin_tests PRIVATE ${_plugin_test_defs})
+  foreach(p IN LISTS _shipped_plugins)
+    if(TARGET ${p})
+      add_dependencies(tessera_plugin_tests ${p})
+    endif()
+  endforeach()
+endif()
+
+# ---- services fixture ----
+set(_services_dir "${CMAKE_CURRENT_BINARY_DIR}/services")
+set(_services_scripts "${PROJECT_SOURCE_DIR}/tests/services")
+add_test(NAME services.start
+  COMMAND bash -c "bash \"$0/slurm.sh\" start \"$1\" && bash \"$0/sshd.sh\" start \"$1\" \"$1\""
+    "${_services_scripts}" "${_services_dir}")
+set_tests_properties(services.start PROPERTIES FIXTURES_SETUP services LABELS services TIMEOUT 120)
+add_test(NAME services.stop
+  COMMAND bash -c "bash \"$0/sshd.sh\" stop \"$1\"; bash \"$0/slurm.sh\" stop \"$1\""
+    "${_services_scripts}" "${_services_dir}")
+set_tests_properties(services.stop PROPERTIES FIXTURES_CLEANUP services LABELS services TIMEOUT 60)
+
+file(GLOB _services_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/services_*_test.cpp")
+if(_services_sources)
+  tessera_add_gtest(tessera_services_tests ${_services_sources}
+    LABELS "plugin;services"
+    PROPERTIES FIXTURES_REQUIRED services ENVIRONMENT "TESSERA_TEST_SERVICES_DIR=${_services_dir}"
+               RESOURCE_LOCK services)
+  target_compile_definitions(tessera_services_tests PRIVATE ${_plugin_test_defs})
+  foreach(p IN LISTS _shipped_plugins)
+    if(TARGET ${p})
+      add_dependencies(tessera_services_tests ${p})
+    endif()
+  endforeach()
+endif()
