@@ -1,0 +1,119 @@
+// core.direct: no scheduler at all. The job script runs in the background in its own
+// session (setsid nohup bash), its pid is the job id, ps tells whether it still runs.
+// The script renames itself (exec -a) to "tessera-job:<name>" so `ps` can find it by name.
+#include <tessera/calcjob/detail/script_body.hpp>
+#include <tessera/calcjob/detail/text.hpp>
+#include <tessera/calcjob/scheduler.hpp>
+#include <tessera/plugin/entry_point.hpp>
+
+namespace {
+
+using namespace tessera::calcjob;
+
+constexpr std::string_view name_prefix = "tessera-job:";
+
+class direct_scheduler final : public scheduler {
+ public:
+  std::string_view plugin_name() const override { return "core.direct"; }
+
+  std::string submit_script(const job_template& t) const override {
+    std::string s = "#!/bin/bash\n";
+    // Re-exec once under the job's name (same pid), so find_by_name can see it in ps.
+    s += "if [ \"${TESSERA_JOB_RENAMED:-}\" != 1 ]; then TESSERA_JOB_RENAMED=1 exec -a " +
+         shell_quote(std::string(name_prefix) + t.job_name) + " /bin/bash \"$0\" \"$@\"; fi\n";
+    s += "unset TESSERA_JOB_RENAMED\n";
+    if (!t.working_directory.empty()) s += "cd " + shell_quote(t.working_directory) + " || exit 1\n";
+    s += "exec > " + shell_quote(t.scheduler_stdout) + " 2> " + shell_quote(t.scheduler_stderr) + "\n\n";
+    s += detail::script_body(t);
+    return s;
+  }
+
+  std::string submit_command(const std::string& working_directory, const std::string& script_path) const override {
+    // Braces: only the job goes to the background (not the whole `cd && ...` list, which
+    // would keep a subshell holding the transport's output pipe, and report its pid).
+    return "cd " + shell_quote(working_directory) + " && { setsid nohup /bin/bash " + shell_quote(script_path) +
+           " > /dev/null 2>&1 < /dev/null & echo $!; }";
+  }
+
+  std::string parse_submit_output(const command_result& r) const override {
+    const auto id = detail::trim(r.stdout_text);
+    if (r.exit_status != 0 || id.empty() || id.find_first_not_of("0123456789") != std::string_view::npos) {
+      throw scheduler_error("core.direct: submission failed (exit " + std::to_string(r.exit_status) + "): " + r.stdout_text +
+                            r.stderr_text);
+    }
+    return std::string(id);
+  }
+
+  std::string status_command(std::span<const std::string> ids) const override {
+    std::string list;
+    for (const auto& id : ids) {
+      check_pid(id);
+      list += (list.empty() ? "" : ",") + id;
+    }
+    return "ps -o pid=,stat= -p " + shell_quote(list);
+  }
+
+  std::map<std::string, job_state> parse_status_output(std::span<const std::string> ids,
+                                                       const command_result& r) const override {
+    // ps exits 1 when none of the pids exists: that only means every job is gone.
+    if (r.exit_status != 0 && !detail::trim(r.stderr_text).empty()) {
+      throw scheduler_error("core.direct: ps failed (exit " + std::to_string(r.exit_status) + "): " + r.stderr_text);
+    }
+    std::map<std::string, job_state> out;
+    for (const auto& id : ids) out[id] = job_state::gone;
+    for (auto line : detail::lines(r.stdout_text)) {
+      const auto w = detail::words(line);
+      if (w.size() < 2) continue;
+      const std::string id(w[0]);
+      if (!out.contains(id)) continue;
+      const char state = w[1].front();
+      // A zombie has finished; PID 1 just has not reaped it yet.
+      out[id] = state == 'Z' ? job_state::done : state == 'T' ? job_state::suspended : job_state::running;
+    }
+    return out;
+  }
+
+  std::string kill_command(const std::string& id) const override {
+    check_pid(id);
+    // The job leads its own session: kill the whole process group, its children included.
+    return "kill -TERM -- -" + id + " 2>/dev/null || kill -TERM " + id;
+  }
+
+  void parse_kill_output(const command_result& r) const override {
+    if (r.exit_status != 0 && r.stderr_text.find("No such process") == std::string::npos) {
+      throw scheduler_error("core.direct: kill failed (exit " + std::to_string(r.exit_status) + "): " + r.stderr_text);
+    }
+  }
+
+  std::string find_by_name_command(const std::string& /*job_name*/) const override { return "ps -eo pid=,args="; }
+
+  std::vector<std::string> parse_find_by_name_output(const std::string& job_name, const command_result& r) const override {
+    if (r.exit_status != 0) throw scheduler_error("core.direct: ps failed: " + r.stderr_text);
+    const std::string wanted = std::string(name_prefix) + job_name;
+    std::vector<std::string> ids;
+    for (auto line : detail::lines(r.stdout_text)) {
+      const auto space = line.find(' ');
+      if (space == std::string_view::npos) continue;
+      const auto args = line.substr(space + 1);
+      if (args.substr(0, wanted.size()) == wanted && (args.size() == wanted.size() || args[wanted.size()] == ' ')) {
+        ids.emplace_back(line.substr(0, space));
+      }
+    }
+    return ids;
+  }
+
+ private:
+  static void check_pid(const std::string& id) {
+    if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) {
+      throw scheduler_error("core.direct: '" + id + "' is not a process id");
+    }
+  }
+};
+
+std::unique_ptr<scheduler> make_direct_scheduler(const nlohmann::json& /*settings*/) {
+  return std::make_unique<direct_scheduler>();
+}
+
+}  // namespace
+
+TESSERA_ENTRY_POINT(schedulers, "core.direct", make_direct_scheduler)

@@ -1,0 +1,50 @@
+// core.local and core.direct against the real machine: no service needed.
+#include "plugin_scheduler_scenarios.hpp"
+#include "plugin_transport_checks.hpp"
+
+using namespace tessera_test;
+
+namespace {
+struct local_direct : ::testing::Test {
+  std::shared_ptr<transport> t = shipped_plugins().make_transport("core.local");
+  std::shared_ptr<scheduler> s = shipped_plugins().make_scheduler("core.direct");
+  std::string workdir = make_workdir("direct");
+  void SetUp() override { t->open(); }
+  void TearDown() override { fs::remove_all(workdir); }
+};
+}  // namespace
+
+TEST(plugin_local_transport, commands_files_and_folders) {
+  auto t = shipped_plugins().make_transport("core.local");
+  t->open();
+  const auto dir = make_workdir("local-transport");
+  check_transport_basics(*t, dir);
+  fs::remove_all(dir);
+}
+
+TEST_F(local_direct, add_job_runs_and_its_file_is_read) { scenario_add(*t, *s, workdir); }
+TEST_F(local_direct, status_of_many_jobs_in_one_command) { scenario_status_many(*t, *s, workdir, "4194000"); }
+
+TEST_F(local_direct, cancel_kills_the_job_and_its_children) {
+  // A killed job may linger as a zombie until PID 1 reaps it: done or gone, both finished.
+  const auto [id, st] = scenario_cancel(*t, *s, workdir);
+  EXPECT_TRUE(st == job_state::gone || st == job_state::done) << to_string(st);
+  // Its `sleep 300` child died with it: the job led its own process group.
+  const auto live_in_group = "ps -eo pgid=,stat= | awk '$1 == " + id + " && $2 !~ /^Z/' | wc -l";
+  std::string count;
+  for (int i = 0; i < 100; ++i) {
+    count = t->exec_command(live_in_group).stdout_text;
+    if (count == "0\n") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(count, "0\n") << "processes of the cancelled job are still running";
+}
+
+TEST_F(local_direct, finds_a_job_by_its_name) { scenario_find_by_name(*t, *s, workdir, unique_name("find")); }
+
+TEST_F(local_direct, values_arrive_verbatim_and_run_nothing) {
+  // core.direct carries the job name in the script too: make it nasty as well.
+  const auto name = unique_name("q") + " it's $(touch " + workdir + "/PWNED)";
+  scenario_quoting(*t, *s, workdir, name);
+  EXPECT_FALSE(fs::exists(workdir + "/PWNED"));
+}
