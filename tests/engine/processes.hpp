@@ -1,6 +1,8 @@
 #pragma once
 // Processes shared by the engine tests.
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <cstdint>
 #include <string_view>
 
@@ -130,6 +132,53 @@ struct faulty : work_chain<faulty> {
   }
   void fine() {}
   void broken() { throw std::runtime_error("the flux capacitor is broken"); }
+};
+
+}  // namespace tessera::test
+
+namespace tessera::test {
+
+inline std::atomic<int> slow_add_executions{0};
+// add, taking its time: gives tests a window to pause or kill in.
+inline const auto slow_add = calcfunction<"slow_add", "x", "y">([](const Int& x, const Int& y) {
+  ++slow_add_executions;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return Int{x.value + y.value};
+});
+
+// Counts to n, one slow_add per step.
+struct ticker : work_chain<ticker> {
+  static constexpr std::string_view process_name = "test.ticker";
+  static auto define() {
+    using namespace tessera::spec;
+    return process_spec(input<"n", Int>(), output<"count", Int>(),
+                        outline(step<&ticker::setup>, while_<&ticker::more>(step<&ticker::tick>), step<&ticker::done>));
+  }
+  struct context {
+    std::int64_t i = 0;
+    stored<Int> count;
+  };
+  context ctx;
+  void setup() {}
+  bool more() const { return ctx.i < in<"n">().value; }
+  async_step tick() {
+    ++ctx.i;
+    ctx.count = co_await call(slow_add, ctx.count ? ctx.count.value() : Int{0}, Int{1});
+  }
+  void done() { out<"count">(ctx.count); }
+};
+
+// Runs a ticker as its child.
+struct ticker_parent : work_chain<ticker_parent> {
+  static constexpr std::string_view process_name = "test.ticker_parent";
+  static auto define() {
+    using namespace tessera::spec;
+    return process_spec(input<"n", Int>(), output<"count", Int>(), outline(step<&ticker_parent::go>));
+  }
+  async_step go() {
+    auto c = co_await run<ticker>(spec::inputs_for<ticker>().set<"n">(in<"n">()));
+    if (c.ok()) out<"count">(c.out<"count">());
+  }
 };
 
 }  // namespace tessera::test
