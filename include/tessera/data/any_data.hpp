@@ -8,19 +8,21 @@
 #include <typeinfo>
 #include <utility>
 
-#include <nlohmann/json.hpp>
+#include <tessera/data/detail/json_config.hpp>
 
 #include <tessera/data/bool.hpp>
 #include <tessera/data/detail/any_data_model.hpp>
 #include <tessera/data/detail/describe_json.hpp>
-#include <tessera/data/dict.hpp>
 #include <tessera/data/digest.hpp>
 #include <tessera/data/error.hpp>
 #include <tessera/data/float.hpp>
 #include <tessera/data/int.hpp>
-#include <tessera/data/list.hpp>
 #include <tessera/data/str.hpp>
 #include <tessera/data/traits.hpp>
+#if !defined(TESSERA_SEPARATE_COMPILATION)
+#include <tessera/data/dict.hpp>  // separate compilation: include them where you use them
+#include <tessera/data/list.hpp>
+#endif
 
 namespace tessera {
 
@@ -68,7 +70,7 @@ class any_data {
     throw data_error(msg);
   }
 
-  nlohmann::json serialize() const { return checked().serialize(); }
+  TESSERA_DECL nlohmann::json serialize() const;
 
   // content_hash of the held value; throws data_error when empty.
   digest hash() const { return checked().hash(); }
@@ -85,22 +87,8 @@ class any_data {
   // Picks the built-in type from the JSON kind: integer -> Int, float ->
   // Float, boolean -> Bool, string -> Str, object -> Dict, array -> List.
   // Throws data_error for null, binary and integers beyond int64.
-  static any_data infer_from_json(const nlohmann::json& j) {
-    using vt = nlohmann::json::value_t;
-    switch (j.type()) {
-      case vt::number_integer:
-      case vt::number_unsigned: return data_traits<Int>::deserialize(j);
-      case vt::number_float: return data_traits<Float>::deserialize(j);
-      case vt::boolean: return data_traits<Bool>::deserialize(j);
-      case vt::string: return data_traits<Str>::deserialize(j);
-      case vt::object: return data_traits<Dict>::deserialize(j);
-      case vt::array: return data_traits<List>::deserialize(j);
-      case vt::null:
-      case vt::binary:
-      case vt::discarded: break;
-    }
-    throw data_error("cannot infer a data type from " + detail::describe_json(j));
-  }
+  TESSERA_DECL static any_data infer_from_json(const nlohmann::json& j);
+
 
  private:
   const detail::any_data_model& checked() const {
@@ -112,3 +100,7 @@ class any_data {
 };
 
 }  // namespace tessera
+
+#if !defined(TESSERA_SEPARATE_COMPILATION)
+#include <tessera/data/impl/any_data.ipp>
+#endif

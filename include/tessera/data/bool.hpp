@@ -4,7 +4,7 @@
 #include <concepts>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include <tessera/data/detail/json_config.hpp>
 
 #include <tessera/data/detail/describe_json.hpp>
 #include <tessera/data/traits.hpp>
@@ -29,12 +29,21 @@ template <>
 struct data_traits<Bool> {
   static constexpr std::string_view type_name = "core.bool";
 
-  static nlohmann::json serialize(const Bool& v) { return v.value; }
+  TESSERA_DECL static nlohmann::json serialize(const Bool& v);
 
-  static Bool deserialize(const nlohmann::json& j) {
-    if (j.is_boolean()) return Bool{j.get<bool>()};
-    throw detail::expectation_error(type_name, "a JSON boolean", j);
-  }
+  TESSERA_DECL static Bool deserialize(const nlohmann::json& j);
+
+  // The canonical encoding of serialize(v) (the default content hash, unchanged),
+  // compiled once instead of in every unit that hashes or stores a Bool.
+  TESSERA_DECL static void hash(const Bool& v, hasher& h);
 };
 
+namespace detail {
+TESSERA_DECL void serialize_to(nlohmann::json& out, const Bool& value);
+}  // namespace detail
+
 }  // namespace tessera
+
+#if !defined(TESSERA_SEPARATE_COMPILATION)
+#include <tessera/data/impl/bool.ipp>
+#endif

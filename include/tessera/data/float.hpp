@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include <tessera/data/detail/json_config.hpp>
 
 #include <tessera/data/detail/describe_json.hpp>
 #include <tessera/data/traits.hpp>
@@ -35,23 +35,22 @@ struct data_traits<Float> {
   // JSON text has no NaN or infinity (nlohmann would dump them as null and
   // the value could not be read back), so these three are written as the
   // strings Python's json module uses; every finite value stays a number.
-  static nlohmann::json serialize(const Float& v) {
-    if (std::isnan(v.value)) return "NaN";
-    if (std::isinf(v.value)) return v.value > 0 ? "Infinity" : "-Infinity";
-    return v.value;
-  }
+  TESSERA_DECL static nlohmann::json serialize(const Float& v);
 
   // Any JSON number (integers are converted), or one of the three strings above.
-  static Float deserialize(const nlohmann::json& j) {
-    if (j.is_number()) return Float{j.get<double>()};
-    if (j.is_string()) {
-      const auto& s = j.get_ref<const nlohmann::json::string_t&>();
-      if (s == "NaN") return Float{std::numeric_limits<double>::quiet_NaN()};
-      if (s == "Infinity") return Float{std::numeric_limits<double>::infinity()};
-      if (s == "-Infinity") return Float{-std::numeric_limits<double>::infinity()};
-    }
-    throw detail::expectation_error(type_name, "a JSON number", j);
-  }
+  TESSERA_DECL static Float deserialize(const nlohmann::json& j);
+
+  // The canonical encoding of serialize(v) (the default content hash, unchanged),
+  // compiled once instead of in every unit that hashes or stores a Float.
+  TESSERA_DECL static void hash(const Float& v, hasher& h);
 };
 
+namespace detail {
+TESSERA_DECL void serialize_to(nlohmann::json& out, const Float& value);
+}  // namespace detail
+
 }  // namespace tessera
+
+#if !defined(TESSERA_SEPARATE_COMPILATION)
+#include <tessera/data/impl/float.ipp>
+#endif

@@ -6,7 +6,7 @@
 #include <limits>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include <tessera/data/detail/json_config.hpp>
 
 #include <tessera/data/detail/describe_json.hpp>
 #include <tessera/data/traits.hpp>
@@ -32,23 +32,23 @@ template <>
 struct data_traits<Int> {
   static constexpr std::string_view type_name = "core.int";
 
-  static nlohmann::json serialize(const Int& v) { return v.value; }
+  TESSERA_DECL static nlohmann::json serialize(const Int& v);
 
   // JSON integers only: not 1.0, not "1", not true. Parsed text yields
   // unsigned integers, so those are accepted when they fit in int64.
-  static Int deserialize(const nlohmann::json& j) {
-    if (j.is_number_integer() && !j.is_number_unsigned()) {
-      return Int{j.get<std::int64_t>()};
-    }
-    if (j.is_number_unsigned()) {
-      const auto u = j.get<std::uint64_t>();
-      if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        return Int{static_cast<std::int64_t>(u)};
-      }
-      throw detail::expectation_error(type_name, "a JSON integer within int64 range", j);
-    }
-    throw detail::expectation_error(type_name, "a JSON integer", j);
-  }
+  TESSERA_DECL static Int deserialize(const nlohmann::json& j);
+
+  // The canonical encoding of serialize(v) (the default content hash, unchanged),
+  // compiled once instead of in every unit that hashes or stores a Int.
+  TESSERA_DECL static void hash(const Int& v, hasher& h);
 };
 
+namespace detail {
+TESSERA_DECL void serialize_to(nlohmann::json& out, const Int& value);
+}  // namespace detail
+
 }  // namespace tessera
+
+#if !defined(TESSERA_SEPARATE_COMPILATION)
+#include <tessera/data/impl/int.ipp>
+#endif

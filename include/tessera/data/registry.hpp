@@ -9,17 +9,19 @@
 #include <typeinfo>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <tessera/data/detail/json_config.hpp>
 
 #include <tessera/data/any_data.hpp>
 #include <tessera/data/bool.hpp>
-#include <tessera/data/dict.hpp>
 #include <tessera/data/error.hpp>
 #include <tessera/data/float.hpp>
 #include <tessera/data/int.hpp>
-#include <tessera/data/list.hpp>
 #include <tessera/data/str.hpp>
 #include <tessera/data/traits.hpp>
+#if !defined(TESSERA_SEPARATE_COMPILATION)
+#include <tessera/data/dict.hpp>
+#include <tessera/data/list.hpp>
+#endif
 
 namespace tessera {
 
@@ -87,14 +89,7 @@ class data_registry {
   struct with_builtins_t {};
   static constexpr with_builtins_t with_builtins{};
 
-  explicit data_registry(with_builtins_t) {
-    add<Int>();
-    add<Float>();
-    add<Bool>();
-    add<Str>();
-    add<Dict>();
-    add<List>();
-  }
+  TESSERA_DECL explicit data_registry(with_builtins_t);
 
   using deserialize_fn = any_data (*)(const nlohmann::json&);
 
@@ -118,3 +113,7 @@ void register_data_type() {
 }
 
 }  // namespace tessera
+
+#if !defined(TESSERA_SEPARATE_COMPILATION)
+#include <tessera/data/impl/registry.ipp>
+#endif

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <utility>
 
-#include <nlohmann/json.hpp>
+#include <tessera/data/detail/json_config.hpp>
 
 #include <tessera/data/detail/describe_json.hpp>
 #include <tessera/data/traits.hpp>
@@ -28,12 +28,21 @@ template <>
 struct data_traits<Str> {
   static constexpr std::string_view type_name = "core.str";
 
-  static nlohmann::json serialize(const Str& v) { return v.value; }
+  TESSERA_DECL static nlohmann::json serialize(const Str& v);
 
-  static Str deserialize(const nlohmann::json& j) {
-    if (j.is_string()) return Str{j.get<std::string>()};
-    throw detail::expectation_error(type_name, "a JSON string", j);
-  }
+  TESSERA_DECL static Str deserialize(const nlohmann::json& j);
+
+  // The canonical encoding of serialize(v) (the default content hash, unchanged),
+  // compiled once instead of in every unit that hashes or stores a Str.
+  TESSERA_DECL static void hash(const Str& v, hasher& h);
 };
 
+namespace detail {
+TESSERA_DECL void serialize_to(nlohmann::json& out, const Str& value);
+}  // namespace detail
+
 }  // namespace tessera
+
+#if !defined(TESSERA_SEPARATE_COMPILATION)
+#include <tessera/data/impl/str.ipp>
+#endif

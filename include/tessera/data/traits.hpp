@@ -3,7 +3,7 @@
 #include <concepts>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include <tessera/data/detail/json_config.hpp>
 
 #include <tessera/data/canonical.hpp>
 #include <tessera/data/detail/encode.hpp>
@@ -25,7 +25,9 @@ struct data_traits;
 template <class T>
 concept data_type = requires(const T& v, const nlohmann::json& j) {
   { data_traits<T>::type_name } -> std::convertible_to<std::string_view>;
-  { data_traits<T>::serialize(v) } -> std::same_as<nlohmann::json>;
+  // decltype, not a compound requirement: nlohmann::json may be incomplete here
+  // (TESSERA_SEPARATE_COMPILATION includes only <nlohmann/json_fwd.hpp>).
+  requires std::same_as<decltype(data_traits<T>::serialize(v)), nlohmann::json>;
   { data_traits<T>::deserialize(j) } -> std::same_as<T>;
 };
 
@@ -40,9 +42,18 @@ constexpr std::string_view type_name_of() {
 }
 
 template <data_type T>
-nlohmann::json to_json(const T& value) {
+auto to_json(const T& value) -> decltype(data_traits<T>::serialize(value)) {  // nlohmann::json
   return data_traits<T>::serialize(value);
 }
+
+namespace detail {
+// out = serialize(value). Generic for user types (whose traits need the complete
+// nlohmann::json anyway); the built-in types add non-template overloads, compiled once.
+template <data_type T>
+void serialize_to(nlohmann::json& out, const T& value) {
+  out = data_traits<T>::serialize(value);
+}
+}  // namespace detail
 
 template <data_type T>
 T from_json(const nlohmann::json& j) {

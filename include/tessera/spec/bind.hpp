@@ -7,7 +7,7 @@
 #include <string_view>
 #include <type_traits>
 
-#include <nlohmann/json.hpp>
+#include "../data/detail/json_config.hpp"
 
 #include "detail/config.hpp"
 #include "expose.hpp"
@@ -69,35 +69,12 @@ template <class Process, class... B> struct members_check<Process, outline_decl<
   static constexpr bool ok = check_members<Process, B...>();
 };
 
-TESSERA_COLD inline void add_implied_namespaces(runtime_spec& out) {
-  std::vector<namespace_info> implied;
-  auto known = [&](direction dir, std::string_view name) {
-    auto same = [&](const namespace_info& n) { return n.direction == dir && n.name == name; };
-    return std::any_of(out.namespaces.begin(), out.namespaces.end(), same) ||
-           std::any_of(implied.begin(), implied.end(), same);
-  };
-  auto imply = [&](direction dir, std::string_view name) {
-    for (auto dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
-      if (!known(dir, name.substr(0, dot))) {
-        implied.push_back({std::string(name.substr(0, dot)), dir, false, true, false, {}});
-      }
-    }
-  };
-  for (const auto& p : out.ports) imply(p.direction, p.name);
-  for (const auto& n : out.namespaces) imply(n.direction, n.name);
-  out.namespaces.insert(out.namespaces.end(), implied.begin(), implied.end());
-}
+TESSERA_COLD_SUPPORT TESSERA_DECL void add_implied_namespaces(runtime_spec& out);
 
 }  // namespace detail
 
 // The spec's description under the process's name, with the implied namespaces listed.
-TESSERA_COLD inline runtime_spec finish_runtime_spec(runtime_spec spec, std::string process_name) {
-  spec.process_name = std::move(process_name);
-  detail::add_implied_namespaces(spec);
-  std::stable_sort(spec.exit_codes.begin(), spec.exit_codes.end(),
-                   [](const exit_code_info& a, const exit_code_info& b) { return a.status < b.status; });
-  return spec;
-}
+TESSERA_COLD_SUPPORT TESSERA_DECL runtime_spec finish_runtime_spec(runtime_spec spec, std::string process_name);
 
 template <class Process>
 const runtime_spec& runtime_spec_of() {
@@ -114,3 +91,7 @@ constexpr const auto& program_of() {
 }
 
 }  // namespace tessera::spec
+
+#if !defined(TESSERA_SEPARATE_COMPILATION)
+#include "impl/bind.ipp"
+#endif

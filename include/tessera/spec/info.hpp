@@ -6,7 +6,7 @@
 #include <string>
 #include <typeinfo>
 
-#include <nlohmann/json.hpp>
+#include "../data/detail/json_config.hpp"
 
 #include "../data/any_data.hpp"
 

@@ -331,37 +331,21 @@ constexpr bool check_argument() {
 }
 
 // Run-time appends; not templates, so they are compiled once, not once per port.
-TESSERA_COLD inline void append_port(runtime_spec& s, port_info info, bool replaces) {
-  if (replaces) {
-    std::erase_if(s.ports, [&](const port_info& p) { return p.direction == info.direction && p.name == info.name; });
-  }
-  s.ports.push_back(std::move(info));
-}
+TESSERA_COLD_SUPPORT TESSERA_DECL void append_port(runtime_spec& s, port_info info, bool replaces);
 
-TESSERA_COLD inline void append_namespace(runtime_spec& s, namespace_info info) {
-  for (auto& n : s.namespaces) {
-    if (n.direction == info.direction && n.name == info.name) {  // several processes exposed into one
-      n.dynamic = n.dynamic || info.dynamic;
-      n.required = n.required && info.required;
-      return;
-    }
-  }
-  s.namespaces.push_back(std::move(info));
-}
+TESSERA_COLD_SUPPORT TESSERA_DECL void append_namespace(runtime_spec& s, namespace_info info);
 
-TESSERA_COLD inline void append_spec(runtime_spec& s, const runtime_spec& other) {
-  for (const auto& p : other.ports) s.ports.push_back(p);
-  for (const auto& n : other.namespaces) append_namespace(s, n);
-  s.exit_codes.insert(s.exit_codes.end(), other.exit_codes.begin(), other.exit_codes.end());
-  if (!other.outline.empty()) s.outline = other.outline;
-}
+TESSERA_COLD_SUPPORT TESSERA_DECL void append_spec(runtime_spec& s, const runtime_spec& other);
+
+// s.outline = runtime_spec::outline_json(entries, count)
+TESSERA_COLD_SUPPORT TESSERA_DECL void set_outline(runtime_spec& s, const outline_entry* entries, std::size_t count);
 
 template <class Arg>
 void add(runtime_spec& s, Arg&& arg) {
   using A = std::remove_cvref_t<Arg>;
   if constexpr (is_outline_decl<A>::value) {
     constexpr const auto& entries = outline_description<A>;
-    s.outline = runtime_spec::outline_json(entries.data(), entries.size());
+    set_outline(s, entries.data(), entries.size());
   } else if constexpr (requires { arg.info.status; }) {
     s.exit_codes.push_back(std::forward<Arg>(arg).info);
   } else if constexpr (requires { arg.info.dynamic; }) {
@@ -447,11 +431,7 @@ auto make_spec(runtime_spec start, Args&&... args) {
   return spec;
 }
 
-TESSERA_COLD inline runtime_spec builtin_spec() {
-  runtime_spec s;
-  s.exit_codes.assign(std::begin(builtin_exit_codes), std::end(builtin_exit_codes));
-  return s;
-}
+TESSERA_COLD_SUPPORT TESSERA_DECL runtime_spec builtin_spec();
 
 }  // namespace detail
 
@@ -488,3 +468,7 @@ auto extend(const process_spec_type<BaseTags>& base, Args&&... args) {
 }
 
 }  // namespace tessera::spec
+
+#if !defined(TESSERA_SEPARATE_COMPILATION)
+#include "impl/process_spec.ipp"
+#endif

@@ -5,10 +5,14 @@
 #include <typeinfo>
 #include <utility>
 
-#include <nlohmann/json.hpp>
+#include <tessera/data/detail/json_config.hpp>
 
+#include <tessera/data/bool.hpp>
 #include <tessera/data/canonical.hpp>
 #include <tessera/data/digest.hpp>
+#include <tessera/data/float.hpp>
+#include <tessera/data/int.hpp>
+#include <tessera/data/str.hpp>
 #include <tessera/data/traits.hpp>
 
 namespace tessera::detail {
@@ -23,7 +27,8 @@ struct any_data_model {
 
   virtual std::string_view type_name() const noexcept = 0;
   virtual const std::type_info& type() const noexcept = 0;
-  virtual nlohmann::json serialize() const = 0;
+  // out = the serialized value (an out parameter: nlohmann::json may be incomplete here).
+  virtual void write_json(nlohmann::json& out) const = 0;
   virtual digest hash() const = 0;
   // Precondition: other.type() == type().
   virtual bool equals_same_type(const any_data_model& other) const = 0;
@@ -37,7 +42,8 @@ struct any_data_model_for final : any_data_model {
 
   std::string_view type_name() const noexcept override { return type_name_of<T>(); }
   const std::type_info& type() const noexcept override { return typeid(T); }
-  nlohmann::json serialize() const override { return data_traits<T>::serialize(value); }
+  // The built-in types have non-template overloads of serialize_to, compiled once.
+  void write_json(nlohmann::json& out) const override { detail::serialize_to(out, value); }
   digest hash() const override { return content_hash(value); }
 
   bool equals_same_type(const any_data_model& other) const override {
