@@ -51,6 +51,18 @@ class process_excepted : public std::runtime_error {
 };
 
 namespace engine_detail {
+inline thread_local std::int64_t running_calculation = 0;
+}  // namespace engine_detail
+
+/// The pk of the process whose code is running on this thread: the calcfunction whose body
+/// this is, or the workfunction or work chain step. 0 outside any process, and in a
+/// calcfunction called outside any process (its node is stored when it returns).
+inline std::int64_t current_process_pk() noexcept {
+  if (engine_detail::running_calculation) return engine_detail::running_calculation;
+  return engine_detail::current_frame ? engine_detail::current_frame->pk : 0;
+}
+
+namespace engine_detail {
 
 template <class F>
 struct callable_traits : callable_traits<decltype(&F::operator())> {};
@@ -262,8 +274,12 @@ class function_process {
                                 const std::vector<std::int64_t>& input_pks) const {
     if constexpr (Kind == node_kind::calc_function) {
       (void)r;
-      (void)pk;
       (void)input_pks;
+      struct scope {
+        std::int64_t previous = running_calculation;
+        explicit scope(std::int64_t p) { running_calculation = p; }
+        ~scope() { running_calculation = previous; }
+      } calculation(pk);
       return results_of(invoke(inputs, std::make_index_sequence<sizeof...(Args)>{}));
     } else {
       call_frame frame;

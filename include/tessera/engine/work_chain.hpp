@@ -301,6 +301,9 @@ task<void> work_chain_instance<Self>::await_pending(runner& r, slot& s) {
 template <class Self>
 task<void> work_chain_instance<Self>::checkpoint(runner& r, slot& s) {
   auto links = new_output_links(s);
+  // Linked by this very commit: the checkpoint must hold them (if the commit fails, the
+  // process does not go on).
+  for (const auto& [label, out] : links) p.linked_.insert(label);
   auto bytes = encode_checkpoint(p, pc, s.frame.step).dump();
   auto logs = std::move(s.frame.logs);
   s.frame.logs.clear();
@@ -313,7 +316,6 @@ task<void> work_chain_instance<Self>::checkpoint(runner& r, slot& s) {
                             return 0;
                           }};
   co_await op2;
-  for (const auto& [label, out] : links) p.linked_.insert(label);
 }
 
 template <class Self>
