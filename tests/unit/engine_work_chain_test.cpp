@@ -99,7 +99,48 @@ TEST(EngineWorkChain, StateTransitionsAreObservable) {
   auto res = run<passthrough>(r, spec::inputs_for<passthrough>().set<"x">(5).validated());
   ASSERT_TRUE(res.ok());
   std::lock_guard lk(m);
-  EXPECT_EQ(seen, (std::vector<std::string>{"0:running", "1:running", "2:running", "1:finished"}));
+  EXPECT_EQ(seen, (std::vector<std::string>{"0:running", "1:running", "2:running", "0:finished", "1:finished"}));
+}
+
+namespace {
+struct hooked : work_chain<hooked> {
+  static constexpr std::string_view process_name = "test.hooked";
+  static auto define() {
+    using namespace tessera::spec;
+    return process_spec(input<"n", Int>(), outline(step<&hooked::go>));
+  }
+  static inline std::vector<std::string> log;
+  async_step go() {
+    auto c = co_await run<sum_to>(spec::inputs_for<sum_to>().set<"n">(in<"n">()));
+    (void)c;
+  }
+  void on_entering(process_state s) { log.push_back("entering " + std::string(to_string(s))); }
+  void on_entered(process_state s) { log.push_back("entered " + std::string(to_string(s))); }
+  void on_exiting(process_state s) { log.push_back("exiting " + std::string(to_string(s))); }
+};
+}  // namespace
+
+TEST(EngineWorkChain, WaitingOnAChildIsAPersistedStateWithHooks) {
+  temp_dir d;
+  store st(d.path());
+  runner r(st);
+  std::mutex m;
+  std::vector<process_state> parent_states;
+  std::int64_t parent = 0;
+  r.on_transition([&](std::int64_t pk, hook_point h, process_state s) {
+    std::lock_guard lk(m);
+    if (pk == parent && h == hook_point::entered) parent_states.push_back(s);
+  });
+  hooked::log.clear();
+  r.call_on_loop([] {});
+  parent = submit<hooked>(r, spec::inputs_for<hooked>().set<"n">(3).validated());
+  auto res = r.wait(parent);
+  ASSERT_TRUE(res.ok()) << res.exit_message;
+  EXPECT_EQ(hooked::log, (std::vector<std::string>{"entering running", "entered running", "exiting running",
+                                                   "entering waiting", "entered waiting", "exiting waiting",
+                                                   "entering running", "entered running", "exiting running",
+                                                   "entering finished", "entered finished"}))
+      << fmt::format("{}", fmt::join(hooked::log, ", "));
 }
 
 TEST(EngineWorkChain, ManyChainsRunConcurrentlyInOneRunner) {

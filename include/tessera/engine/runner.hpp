@@ -170,6 +170,7 @@ struct slot {
   std::string type;
   bool paused = false;
   bool killed = false;
+  bool waiting = false;  // the state last persisted is 'waiting'
   std::unique_ptr<process_instance> proc;
   task<void> driver;
   std::vector<std::function<void(const process_result&)>> waiters;

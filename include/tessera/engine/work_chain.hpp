@@ -191,6 +191,20 @@ class work_chain : public spec::ports<Self> {
 
 namespace engine_detail {
 
+// A state transition: the runner's observers, then the process's own hook if it has one
+// (void on_entering(process_state), on_entered(process_state), on_exiting(process_state)).
+template <class Self>
+void state_hook(runner& r, slot& s, Self& p, hook_point h, process_state st) {
+  r.notify_transition(s.pk, h, st);
+  if (h == hook_point::entering) {
+    if constexpr (requires { p.on_entering(st); }) p.on_entering(st);
+  } else if (h == hook_point::entered) {
+    if constexpr (requires { p.on_entered(st); }) p.on_entered(st);
+  } else {
+    if constexpr (requires { p.on_exiting(st); }) p.on_exiting(st);
+  }
+}
+
 template <class Self>
 class work_chain_instance final : public process_instance {
  public:
@@ -259,6 +273,10 @@ class work_chain_instance final : public process_instance {
   task<void> drive(runner& r, slot& s) override;
   port_values& inputs() { return p.engine_inputs(); }
 
+  // A state transition: the runner's observers, then the process's own hook if it has one
+  // (void on_entering(process_state), on_entered(process_state), on_exiting(process_state)).
+  void transition(runner& r, slot& s, hook_point h, process_state st) { state_hook(r, s, p, h, st); }
+
  private:
   exit_code_value exit_for(std::string_view label) const {
     if (label.empty()) return {};
@@ -289,6 +307,19 @@ class work_chain_instance final : public process_instance {
 
 template <class Self>
 task<void> work_chain_instance<Self>::await_pending(runner& r, slot& s) {
+  if (!s.frame.pending.empty() && !s.waiting) {
+    const auto pk = s.pk;
+    transition(r, s, hook_point::exiting, process_state::running);
+    transition(r, s, hook_point::entering, process_state::waiting);
+    commit_op<int> wop{r, s, [pk](write_tx& tx) {
+                         ensure_live(tx, pk);
+                         tx.set_process_state(pk, process_state::waiting);
+                         return 0;
+                       }};
+    co_await wop;
+    s.waiting = true;
+    transition(r, s, hook_point::entered, process_state::waiting);
+  }
   while (!s.frame.pending.empty()) {
     const auto pk = s.frame.pending.front();
     s.frame.pending.erase(s.frame.pending.begin());
@@ -308,14 +339,21 @@ task<void> work_chain_instance<Self>::checkpoint(runner& r, slot& s) {
   auto logs = std::move(s.frame.logs);
   s.frame.logs.clear();
   const auto pk = s.pk;
-  commit_op<int> op2{r, s, [pk, bytes, links, logs](write_tx& tx) {
+  const bool was_waiting = std::exchange(s.waiting, false);
+  if (was_waiting) {
+    transition(r, s, hook_point::exiting, process_state::waiting);
+    transition(r, s, hook_point::entering, process_state::running);
+  }
+  commit_op<int> op2{r, s, [pk, bytes, links, logs, was_waiting](write_tx& tx) {
                             ensure_live(tx, pk);
+                            if (was_waiting) tx.set_process_state(pk, process_state::running);
                             for (const auto& [label, out] : links) tx.add_link(pk, out, link_type::ret, label);
                             for (const auto& l : logs) tx.add_log(pk, l.level, l.message);
                             tx.set_checkpoint(pk, bytes);
                             return 0;
                           }};
   co_await op2;
+  if (was_waiting) transition(r, s, hook_point::entered, process_state::running);
 }
 
 template <class Self>
@@ -343,7 +381,8 @@ task<void> work_chain_instance<Self>::terminate(runner& r, slot& s, exit_code_va
   s.frame.logs.clear();
   if (!ec.ok()) logs.push_back({log_level::error, fmt::format("exit status {} ({}): {}", ec.status, ec.label, ec.message)});
   const auto pk = s.pk;
-  r.notify_transition(pk, hook_point::exiting, process_state::running);
+  transition(r, s, hook_point::exiting, s.waiting ? process_state::waiting : process_state::running);
+  transition(r, s, hook_point::entering, process_state::finished);
   commit_op<int> op3{r, s, [pk, links, logs, ec](write_tx& tx) {
                             ensure_live(tx, pk);
                             for (const auto& [label, out] : links) tx.add_link(pk, out, link_type::ret, label);
@@ -366,6 +405,7 @@ task<void> work_chain_instance<Self>::terminate(runner& r, slot& s, exit_code_va
       if (o.label == label) o.pk = out;
     }
   }
+  if constexpr (requires { p.on_entered(process_state::finished); }) p.on_entered(process_state::finished);
   r.retire(s, std::move(res));
 }
 
@@ -383,6 +423,7 @@ task<void> work_chain_instance<Self>::except(runner& r, slot& s, std::string mes
                             return 0;
                           }};
   co_await op4;
+  if constexpr (requires { p.on_entered(process_state::excepted); }) p.on_entered(process_state::excepted);
   r.retire(s, std::nullopt);
 }
 
@@ -408,7 +449,7 @@ task<void> work_chain_instance<Self>::drive(runner& r, slot& s) {
   try {
     if (fresh) {
       const auto pk = s.pk;
-      r.notify_transition(pk, hook_point::entering, process_state::running);
+      transition(r, s, hook_point::entering, process_state::running);
       commit_op<int> op5{r, s, [pk](write_tx& tx) {
                                 ensure_live(tx, pk);
                                 tx.set_process_state(pk, process_state::running);
@@ -416,7 +457,7 @@ task<void> work_chain_instance<Self>::drive(runner& r, slot& s) {
                               }};
       co_await op5;
       fresh = false;
-      r.notify_transition(pk, hook_point::entered, process_state::running);
+      transition(r, s, hook_point::entered, process_state::running);
     }
     for (;;) {
       co_await pause_gate{r, s};
@@ -602,12 +643,23 @@ engine_detail::task<child<C>> work_chain<Self>::launch(port_values inputs, bool 
     auto logs = std::move(f.logs);
     f.logs.clear();
     const auto parent = s.pk;
-    commit_op<launched> op6{r, s, [ls, logs, parent](write_tx& tx) {
+    const bool to_waiting = wait && !s.waiting;
+    Self& self = static_cast<Self&>(*this);
+    if (to_waiting) {
+      state_hook(r, s, self, hook_point::exiting, process_state::running);
+      state_hook(r, s, self, hook_point::entering, process_state::waiting);
+    }
+    commit_op<launched> op6{r, s, [ls, logs, parent, to_waiting](write_tx& tx) {
                                                ensure_live(tx, parent);
                                                for (const auto& l : logs) tx.add_log(parent, l.level, l.message);
+                                               if (to_waiting) tx.set_process_state(parent, process_state::waiting);
                                                return create_process(tx, ls);
                                              }};
     auto done = co_await op6;
+    if (to_waiting) {
+      s.waiting = true;
+      state_hook(r, s, self, hook_point::entered, process_state::waiting);
+    }
     child_pk = done.pk;
     auto& cs = r.adopt(child_pk, std::move(inst));
     remember_inputs<C>(cs.frame, inputs, args, done.input_pks);
