@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# End-to-end tests of the `tessera` CLI, one section per CTest test (tests/cli/CMakeLists.txt):
+#   cli_test.sh SECTION TESSERA FIXTURE WORKDIR
+# Each section works in a fresh WORKDIR/SECTION with its own HOME and XDG folders, fills
+# profiles with cli_fixture (real work chains run by the engine), and checks the output and
+# exit status of every command, including every error path. Prints "N passed, M failed".
+set -u
+section=$1 T=$(realpath "$2") F=$(realpath "$3")
+work="$4/$section"
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+export HOME="$work" XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data"
+unset TESSERA_PROFILE NO_COLOR
+passed=0 failed=0
+
+# t STATUS PATTERN CMD... : CMD exits with STATUS and its stdout+stderr matches the
+# extended regex PATTERN (empty: anything). Sets $out (stdout) and $err (stderr).
+t() {
+  local want=$1 pattern=$2
+  shift 2
+  out=$("$@" 2>"$work/.stderr")
+  local status=$?
+  err=$(cat "$work/.stderr")
+  if [[ $status -ne $want ]]; then
+    echo "FAIL: $* -> exit $status, expected $want"; printf '  stdout: %s\n  stderr: %s\n' "$out" "$err"
+    failed=$((failed + 1)); return 1
+  fi
+  if [[ -n $pattern ]] && ! printf '%s\n%s\n' "$out" "$err" | grep -Eq -- "$pattern"; then
+    echo "FAIL: $* -> output does not match /$pattern/"; printf '  stdout: %s\n  stderr: %s\n' "$out" "$err"
+    failed=$((failed + 1)); return 1
+  fi
+  passed=$((passed + 1))
+}
+# ok DESCRIPTION CONDITION... : a condition on the last output.
+ok() {
+  local what=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; printf '  stdout: %s\n  stderr: %s\n' "$out" "$err"; failed=$((failed + 1)); fi
+}
+has() { printf '%s\n' "$out" | grep -Eq -- "$1"; }
+hasnt() { ! printf '%s\n' "$out" | grep -Eq -- "$1"; }
+one_line_error() { [[ $(printf '%s\n' "$err" | grep -c .) -eq 1 && $err == error:* ]]; }
+json_len() { python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$out"; }
+
+fill() {  # fill DIR: a profile with processes; sets pk_<name> variables
+  "$T" init --no-default "$1" >/dev/null || { echo "FAIL: init $1"; exit 1; }
+  local name pk
+  while read -r name pk; do printf -v "pk_$name" '%s' "$pk"; done < <("$F" fill "$1")
+  [[ -n ${pk_sum_of_sums:-} && -n ${pk_live_third:-} ]] || { echo "FAIL: fixture fill $1"; exit 1; }
+}
+
+case $section in
+profile)
+  t 0 '^tessera [0-9]+\.[0-9]+\.[0-9]+$' "$T" --version
+  t 1 'no profile selected: pass --profile DIR, set TESSERA_PROFILE' "$T" process list && ok "one-line error" one_line_error
+  t 0 "created profile $work/p \(schema version [0-9]+\)" "$T" init p
+  ok "init writes the default profile file" grep -qx "$work/p" "$XDG_CONFIG_HOME/tessera/default-profile"
+  t 0 'no active processes' "$T" process list
+  t 0 "opened existing profile $work/p" "$T" init p
+  t 0 "created profile $work/p2" "$T" init p2
+  ok "a second init keeps the default" grep -qx "$work/p" "$XDG_CONFIG_HOME/tessera/default-profile"
+  t 0 "\"profile\": \"$work/p\"" "$T" storage info --json
+  t 0 "\"profile\": \"$work/p2\"" env TESSERA_PROFILE="$work/p2" "$T" storage info --json
+  t 0 "\"profile\": \"$work/p2\"" "$T" --profile p2 storage info --json
+  t 0 "\"profile\": \"$work/p2\"" "$T" storage info --json --profile p2
+  t 0 "default profile: $work/p2" "$T" init p2 --default
+  t 0 "\"profile\": \"$work/p2\"" "$T" storage info --json
+  t 0 "created profile $work/data/tessera/default" "$T" init --no-default
+  t 1 "no tessera profile at missing \(from --profile\): create it with .tessera init missing." "$T" --profile missing process list
+  ok "one-line error" one_line_error
+  t 1 "no tessera profile at $work/gone \(from TESSERA_PROFILE\)" env TESSERA_PROFILE="$work/gone" "$T" process list
+  ;;
+process)
+  fill p
+  export TESSERA_PROFILE="$work/p"
+  t 0 "test.live_parent" "$T" process list
+  ok "list shows the active processes only" hasnt 'test.sum_of_sums'
+  ok "list has aligned columns" has '^PK +CREATED \(UTC\) +KIND +TYPE +LABEL +STATE +EXIT$'
+  ok "list shows running" has "^$pk_live_child +.*test.live_child +running +-"
+  t 0 "" "$T" process list --json && ok "4 active processes in JSON" [ "$(json_len)" = 4 ]
+  t 0 "test.sum_of_sums +finished +0" "$T" process list --all
+  ok "--all shows the excepted chain" has "^$pk_faulty .*test.faulty +excepted"
+  ok "--all shows calcfunctions" has 'CalcFunctionNode +add '
+  t 0 "test.sum_of_sums" "$T" process list --state finished
+  ok "--state finished hides live ones" hasnt 'test.live_parent'
+  t 0 '"state": "excepted"' "$T" process list --state excepted --json && ok "one excepted" [ "$(json_len)" = 1 ]
+  t 0 "test.live_third" "$T" process list --state running
+  t 0 "test.sum_of_sums" "$T" process list --all --past-days 1
+  t 0 "showing the newest 2" "$T" process list --all --limit 2
+  ok "--limit 2 shows 2 rows" [ "$(printf '%s\n' "$out" | grep -c '^[0-9]')" = 2 ]
+  t 2 "unknown state 'bogus'" "$T" process list --state bogus
+  t 0 "type +test.sum_of_sums" "$T" process show "$pk_sum_of_sums"
+  ok "show lists inputs" has '^INPUTS +PK +TYPE +LINK$'
+  ok "show lists outputs" has '^total +[0-9]+ +core.int +RETURN$'
+  ok "show lists called processes" has 'CALL_WORK'
+  ok "show gives the exit status" has '^exit status +0$'
+  t 0 '"state": "finished"' "$T" process show "$pk_sum_of_sums" --json
+  t 0 "^$pk_sum_of_sums test.sum_of_sums finished \[0\]$" "$T" process status "$pk_sum_of_sums"
+  ok "status shows children by depth" has '^    └── [0-9]+ test.sum_to finished \[0\]$'
+  ok "status shows grandchildren" has '^        └── [0-9]+ add finished \[0\]$'
+  t 0 "excepted" "$T" process status "$pk_faulty"
+  ok "status shows the exception" has 'flux capacitor'
+  t 0 "" "$T" process status "$pk_sum_of_sums" --json && ok "status JSON lists the tree" [ "$(json_len)" -gt 5 ]
+  t 0 '^    [0-9-]+ [0-9:]+ \[[0-9]+\|test.sum_to\|REPORT\]: i = 1$' "$T" process report "$pk_sum_of_sums"
+  t 0 '"message": "i = 2"' "$T" process report "$pk_sum_of_sums" --json
+  t 0 "" "$T" process report "$pk_live_parent"
+  ok "report includes the child's messages indented" has '^    .*test.live_child\|REPORT\]: started by the CLI test fixture'
+  t 1 "node $pk_data is a data node \(core.int\), not a process" "$T" process show "$pk_data"
+  ;;
+control)
+  fill p
+  export TESSERA_PROFILE="$work/p"
+  t 0 "^paused process $pk_live_other$" "$T" process pause "$pk_live_other"
+  t 0 "running \(paused\)" "$T" process list
+  t 0 "running \(paused\)" "$T" process status "$pk_live_other"
+  t 0 '"paused": true' "$T" process show "$pk_live_other" --json
+  t 0 "^played process $pk_live_other$" "$T" process play "$pk_live_other"
+  t 0 "" "$T" process list && ok "no paused process left" hasnt 'paused'
+  t 0 "^killed process $pk_live_parent and 1 it called$" "$T" process kill "$pk_live_parent"
+  t 0 "^    └── $pk_live_child test.live_child killed \[20\] killed with its caller" "$T" process status "$pk_live_parent"
+  t 1 "cannot kill node $pk_live_parent .*: it has already terminated \(killed\): nothing to do" "$T" process kill "$pk_live_parent"
+  ok "one-line error" one_line_error
+  t 1 "already terminated \(finished\)" "$T" process pause "$pk_sum_of_sums"
+  t 1 "data node, not a process" "$T" process kill "$pk_data"
+  t 1 "no node with pk 999999" "$T" process play 999999
+  t 2 "give the pk of at least one process, or --all" "$T" process pause
+  t 2 "not both" "$T" process kill "$pk_live_other" --all
+  t 0 "paused process $pk_live_other" "$T" process pause --all
+  ok "pause --all pauses every active process" has "paused process $pk_live_third"
+  t 0 "played process $pk_live_third" "$T" process play --all
+  t 0 "no paused processes" "$T" process play --all
+  t 0 "killed process $pk_live_third" "$T" process kill --all
+  t 0 "no active processes" "$T" process list
+  t 0 "no active processes" "$T" process kill --all
+  ;;
+watch)
+  "$T" init --no-default p >/dev/null
+  export TESSERA_PROFILE="$work/p"
+  "$F" tick p 40 >tick.out 2>tick.err &
+  ticker=$!
+  for _ in $(seq 100); do [[ -s tick.out ]] && break; sleep 0.05; done
+  pk=$(head -1 tick.out)
+  t 0 "process $pk test.ticker_parent: finished \[0\], children 41/41 done" timeout 60 "$T" process watch "$pk"
+  ok "watch printed progress while it ran" [ "$(printf '%s\n' "$out" | grep -c 'children')" -ge 2 ]
+  ok "the watched chain finished" wait "$ticker"
+  t 0 "^process $pk test.ticker_parent: finished \[0\], children 41/41 done$" timeout 10 "$T" process watch "$pk"
+  t 1 "no node with pk 999999" "$T" process watch 999999
+  ;;
+node)
+  fill p
+  export TESSERA_PROFILE="$work/p"
+  t 0 "^type +core.int$" "$T" node show "$pk_data"
+  ok "node show gives the label" has '^label +answer$'
+  ok "node show gives the value" has '^value +\{"value":42\}$'
+  t 0 '"type": "core.int"' "$T" node show "$pk_data" --json
+  t 0 '"value": 42' "$T" node attributes "$pk_data"
+  t 0 "^INCOMING +PK +NODE +LINK$" "$T" node show "$pk_sum_of_sums"
+  ok "node show lists outgoing links" has '^OUTGOING +PK +NODE +LINK$'
+  t 0 "^digraph provenance" "$T" node graph "$pk_sum_of_sums"
+  ok "graph has call links" has "CALL_WORK"
+  ok "graph has edges" has "n$pk_sum_of_sums -> n[0-9]+"
+  t 0 "wrote g.dot" "$T" node graph "$pk_sum_of_sums" --ancestors 0 --descendants 2 -o g.dot
+  ok "g.dot written" grep -q '^digraph' g.dot
+  t 1 "Graphviz's .dot. is not on PATH: install Graphviz" env PATH=/nonexistent "$T" node graph "$pk_sum_of_sums" --format svg
+  ok "one-line error" one_line_error
+  t 1 "not on PATH" env PATH=/nonexistent "$T" node graph "$pk_sum_of_sums" --format png
+  if command -v dot >/dev/null; then
+    t 0 "wrote g.svg" "$T" node graph "$pk_sum_of_sums" --format svg -o g.svg
+    ok "g.svg is SVG" grep -q '<svg' g.svg
+  fi
+  t 2 "" "$T" node graph "$pk_sum_of_sums" --format gif
+  t 1 "no node with pk 999999" "$T" node show 999999
+  t 2 "" "$T" node attributes
+  ;;
+computer_code)
+  "$T" init p >/dev/null
+  t 0 "no computers" "$T" computer list
+  t 0 "^stored computer 'loc' \(pk 1\)$" "$T" computer setup -L loc -H localhost -T core.local -S core.direct -w /tmp/{username}
+  t 1 "a computer labelled 'loc' already exists" "$T" computer setup -L loc -H h -T core.local -S core.direct -w /tmp
+  t 2 "hostname" "$T" computer setup -L x -T core.local -S core.direct -w /tmp
+  t 0 "^1 +loc +localhost +core.local +core.direct +/tmp/\{username\}$" "$T" computer list
+  t 0 '"label": "loc"' "$T" computer list --json && ok "one computer" [ "$(json_len)" = 1 ]
+  t 0 "^scheduler +core.direct$" "$T" computer show loc
+  t 1 "no computer labelled 'nope'" "$T" computer show nope
+  t 1 "not yet available: it needs the transport plugin 'core.local'" "$T" computer test loc
+  t 0 "no codes" "$T" code list
+  t 0 "^stored code 'echo' \(pk [0-9]+\)$" "$T" code create -L echo -Y loc -X /bin/echo
+  t 1 "a code labelled 'echo' already exists" "$T" code create -L echo -Y loc -X /bin/echo
+  t 1 "not absolute" "$T" code create -L rel -Y loc -X bin/echo
+  t 1 "no computer labelled 'nope'" "$T" code create -L c2 -Y nope -X /bin/echo
+  t 0 "echo +core.code.installed +loc +/bin/echo" "$T" code list
+  t 0 '"filepath_executable": "/bin/echo"' "$T" code list --json
+  t 0 "^filepath_executable +/bin/echo$" "$T" code show echo
+  t 0 '"computer": "loc"' "$T" code show echo --json
+  t 1 "no code labelled 'nope'" "$T" code show nope
+  ;;
+storage)
+  fill p
+  export TESSERA_PROFILE="$work/p"
+  t 0 "^active processes +4$" "$T" storage info
+  ok "info counts nodes by kind" has '^  WorkChainNode +[0-9]+$'
+  ok "info gives the database size" has '^database size +[0-9.]+ (KiB|MiB)$'
+  t 0 '"schema_version": [0-9]+' "$T" storage info --json
+  t 0 "^database: ok$" "$T" storage integrity
+  t 0 '"ok": true' "$T" storage integrity --json
+  t 0 "schema version [0-9]+: already current" "$T" storage migrate
+  t 0 '"from": [0-9]+' "$T" storage migrate --json
+  t 0 "^backed up $work/p to $work/bk" "$T" storage backup bk
+  t 0 "^database: ok$" "$T" --profile bk storage integrity
+  t 0 "" "$T" process list --all --limit 0 --json && n1=$(json_len)
+  t 0 "" "$T" --profile bk process list --all --limit 0 --json && ok "the backup holds every process" [ "$(json_len)" = "$n1" ]
+  t 1 "already holds a tessera database" "$T" storage backup bk
+  # A backup taken while a runner writes is consistent.
+  "$F" tick p 40 >tick.out 2>&1 &
+  ticker=$!
+  for _ in $(seq 100); do [[ -s tick.out ]] && break; sleep 0.05; done
+  sleep 0.2
+  t 0 "backed up" "$T" storage backup bk2
+  wait "$ticker"
+  t 0 "^database: ok$" "$T" --profile bk2 storage integrity
+  t 0 "test.ticker_parent" "$T" --profile bk2 process list --all
+  ;;
+errors)
+  fill p
+  t 1 "no profile selected" "$T" process list && ok "one-line error" one_line_error
+  t 1 "no tessera profile at $work/missing" "$T" --profile "$work/missing" process list && ok "one-line error" one_line_error
+  export TESSERA_PROFILE="$work/p"
+  "$F" lock p 20 >lock.out 2>&1 &
+  locker=$!
+  for _ in $(seq 100); do [[ -s lock.out ]] && break; sleep 0.05; done
+  t 3 "the database $work/p/tessera.db is locked by another process" env TESSERA_BUSY_TIMEOUT_MS=200 "$T" process list
+  ok "one-line error" one_line_error
+  t 3 "locked by another process" env TESSERA_BUSY_TIMEOUT_MS=200 "$T" process kill "$pk_live_other"
+  kill "$locker"; wait "$locker" 2>/dev/null
+  t 0 "test.live_other" "$T" process list
+  t 2 "subcommand is required" "$T"
+  t 2 "" "$T" process && ok "one-line error" one_line_error
+  t 2 "" "$T" nosuch
+  t 2 "bogus" "$T" process list --bogus && ok "one-line error" one_line_error
+  t 2 "" "$T" process show abc
+  t 2 "" "$T" process show
+  t 1 "no node with pk 424242 in this profile" "$T" process show 424242 && ok "one-line error" one_line_error
+  t 1 "no node with pk 424242" "$T" node show 424242
+  t 1 "no node with pk 424242" "$T" process kill 424242
+  t 1 "node $pk_data is a data node \(core.int\), not a process" "$T" process status "$pk_data"
+  ok "one-line error" one_line_error
+  t 1 "not a process" "$T" process report "$pk_data"
+  t 1 "already terminated \(finished\)" "$T" process kill "$pk_sum_of_sums" && ok "one-line error" one_line_error
+  t 1 "already terminated \(excepted\)" "$T" process play "$pk_faulty"
+  t 0 "Usage" "$T" --help
+  t 0 "Usage" "$T" process list --help
+  ;;
+*)
+  echo "unknown section $section"; exit 2 ;;
+esac
+echo "$section: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
