@@ -9,6 +9,10 @@ packages=(
   libsqlite3-dev sqlite3
   libfmt-dev nlohmann-json3-dev libsodium-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libssh-dev                # the core.ssh transport plugin
+  procps                    # ps, for the core.direct scheduler
+  # Real services the tests start on 127.0.0.1 (tests/services/): SLURM with munge, and sshd.
+  slurmctld slurmd slurm-client munge openssh-server openssh-client
 )
 
 missing=()
