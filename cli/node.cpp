@@ -60,7 +60,7 @@ void cmd_show(const globals& g, std::int64_t pk) {
   if (is_process(n.kind)) {
     t.add({"state", {state_text(n.state), state_colour(n.state, n.exit_status)}});
     t.add({"exit status", n.exit_status ? std::to_string(*n.exit_status) : std::string("-")});
-  } else if (n.attributes.is_object() && n.attributes.size() <= 3) {
+  } else if (!n.attributes.is_object() || n.attributes.size() <= 3) {
     t.add({"value", n.attributes.dump()});
   }
   t.print(g);

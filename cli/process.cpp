@@ -223,7 +223,7 @@ void cmd_status(const globals& g, std::int64_t pk) {
   for (const auto& e : tree) {
     std::string indent(static_cast<std::size_t>(e.depth) * 4, ' ');
     if (e.depth > 0) indent.replace(indent.size() - 4, 4, "└── ");
-    const auto name = e.node.label.empty() ? e.node.type : fmt::format("{} '{}'", e.node.type, e.node.label);
+    const auto name = e.node.label.empty() || e.node.label == e.node.type ? e.node.type : fmt::format("{} '{}'", e.node.type, e.node.label);
     out += fmt::format("{}{} {} {}\n", indent, e.node.pk, name,
                        paint(g, state_colour(e.node.state, e.node.exit_status), describe_state(e.node, r.paused(e.node.pk))));
   }

@@ -95,8 +95,8 @@ process)
   ok "show gives the exit status" has '^exit status +0$'
   t 0 '"state": "finished"' "$T" process show "$pk_sum_of_sums" --json
   t 0 "^$pk_sum_of_sums test.sum_of_sums finished \[0\]$" "$T" process status "$pk_sum_of_sums"
-  ok "status shows children by depth" has '^    └── [0-9]+ test.sum_to finished \[0\]$'
-  ok "status shows grandchildren" has '^        └── [0-9]+ add finished \[0\]$'
+  ok "status shows children by depth" has '^└── [0-9]+ test.sum_to finished \[0\]$'
+  ok "status shows grandchildren" has '^    └── [0-9]+ add finished \[0\]$'
   t 0 "excepted" "$T" process status "$pk_faulty"
   ok "status shows the exception" has 'flux capacitor'
   t 0 "" "$T" process status "$pk_sum_of_sums" --json && ok "status JSON lists the tree" [ "$(json_len)" -gt 5 ]
@@ -116,11 +116,11 @@ control)
   t 0 "^played process $pk_live_other$" "$T" process play "$pk_live_other"
   t 0 "" "$T" process list && ok "no paused process left" hasnt 'paused'
   t 0 "^killed process $pk_live_parent and 1 it called$" "$T" process kill "$pk_live_parent"
-  t 0 "^    └── $pk_live_child test.live_child killed \[20\] killed with its caller" "$T" process status "$pk_live_parent"
+  t 0 "^└── $pk_live_child test.live_child killed \[20\] killed with its caller" "$T" process status "$pk_live_parent"
   t 1 "cannot kill node $pk_live_parent .*: it has already terminated \(killed\): nothing to do" "$T" process kill "$pk_live_parent"
   ok "one-line error" one_line_error
   t 1 "already terminated \(finished\)" "$T" process pause "$pk_sum_of_sums"
-  t 1 "data node, not a process" "$T" process kill "$pk_data"
+  t 1 "not a process" "$T" process kill "$pk_data"
   t 1 "no node with pk 999999" "$T" process play 999999
   t 2 "give the pk of at least one process, or --all" "$T" process pause
   t 2 "not both" "$T" process kill "$pk_live_other" --all
@@ -150,9 +150,9 @@ node)
   export TESSERA_PROFILE="$work/p"
   t 0 "^type +core.int$" "$T" node show "$pk_data"
   ok "node show gives the label" has '^label +answer$'
-  ok "node show gives the value" has '^value +\{"value":42\}$'
+  ok "node show gives the value" has '^value +42$'
   t 0 '"type": "core.int"' "$T" node show "$pk_data" --json
-  t 0 '"value": 42' "$T" node attributes "$pk_data"
+  t 0 '^42$' "$T" node attributes "$pk_data"
   t 0 "^INCOMING +PK +NODE +LINK$" "$T" node show "$pk_sum_of_sums"
   ok "node show lists outgoing links" has '^OUTGOING +PK +NODE +LINK$'
   t 0 "^digraph provenance" "$T" node graph "$pk_sum_of_sums"
