@@ -65,3 +65,20 @@ if(_services_sources)
     endif()
   endforeach()
 endif()
+
+# ---- a third-party plugin built against the installed package ----
+if(TESSERA_INSTALL)
+  add_test(NAME plugin.third_party
+    COMMAND "${CMAKE_COMMAND}"
+      "-DTESSERA_CT_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+      "-DTESSERA_CT_BUILD_DIR=${PROJECT_BINARY_DIR}"
+      "-DTESSERA_CT_GENERATOR=${CMAKE_GENERATOR}"
+      "-DTESSERA_CT_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}"
+      "-DTESSERA_CT_CXX_COMPILER=${CMAKE_CXX_COMPILER}"
+      "-DTESSERA_CT_BUILD_TYPE=${CMAKE_BUILD_TYPE}"
+      "-DTESSERA_CT_SANITIZE=${TESSERA_SANITIZE}"
+      -P "${PROJECT_SOURCE_DIR}/tests/plugin_consumer/run_plugin_consumer_test.cmake")
+  # `cmake --install` reads the build tree that compile-fail tests rebuild.
+  set_tests_properties(plugin.third_party PROPERTIES
+    LABELS "plugin;consumer" RESOURCE_LOCK build_tree TIMEOUT 900)
+endif()
