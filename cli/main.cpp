@@ -48,6 +48,33 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // A mistyped command name: say which, and what the choices are.
+    CLI::App* at = &app;
+    std::string path = "tessera";
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a == "-p" || a == "--profile") {
+        ++i;
+        continue;
+      }
+      if (a.empty() || a[0] == '-') continue;
+      CLI::App* sub = nullptr;
+      for (auto* c : at->get_subcommands([](CLI::App*) { return true; })) {
+        if (c->get_name() == a) sub = c;
+      }
+      if (sub) {
+        at = sub;
+        path += " " + a;
+        continue;
+      }
+      if (at->get_require_subcommand_min() > 0) {
+        std::string names;
+        for (auto* c : at->get_subcommands([](CLI::App*) { return true; })) names += (names.empty() ? "" : ", ") + c->get_name();
+        std::fprintf(stderr, "error: unknown command '%s' for `%s` (one of: %s)\n", a.c_str(), path.c_str(), names.c_str());
+        return exit_usage;
+      }
+      break;
+    }
     std::fprintf(stderr, "error: %s (see `tessera --help`, or `--help` after the command)\n", e.what());
     return exit_usage;
   } catch (const tessera::store_error&) {

@@ -234,7 +234,9 @@ errors)
   t 0 "test.live_other" "$T" process list
   t 2 "subcommand is required" "$T"
   t 2 "" "$T" process && ok "one-line error" one_line_error
-  t 2 "" "$T" nosuch
+  t 2 "unknown command 'nosuch' for .tessera. \(one of: init, process, node" "$T" nosuch
+  t 2 "unknown command 'lst' for .tessera process. \(one of: list, show" "$T" process lst && ok "one-line error" one_line_error
+  t 2 "unknown command 'lst'" "$T" --profile p process lst
   t 2 "bogus" "$T" process list --bogus && ok "one-line error" one_line_error
   t 2 "" "$T" process show abc
   t 2 "" "$T" process show
