@@ -266,8 +266,8 @@ void cmd_report(const globals& g, std::int64_t pk) {
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
-// Follows the process until it terminates: waits on the profile's events file (inotify;
-// runners and the control functions write it) with a 1 s poll as a safety net.
+// Follows the process until it terminates, woken by inotify (see below), with a slow poll
+// (--poll, 1 s) as a safety net.
 void cmd_watch(const globals& g, std::int64_t pk, double interval) {
   auto st = open_store(g);
   {
@@ -279,8 +279,15 @@ void cmd_watch(const globals& g, std::int64_t pk, double interval) {
     [[maybe_unused]] auto touch = std::fopen(events.c_str(), "a");
     if (touch) std::fclose(touch);
   }
+  // Two sources of wake-ups: the events file (pause/play/kill from any program) and the
+  // database's write-ahead log, which every commit of any process appends to (our own open
+  // connection keeps it from being removed). Bursts of commits are coalesced (50 ms).
   const int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  if (fd >= 0) (void)::inotify_add_watch(fd, events.c_str(), IN_MODIFY | IN_ATTRIB);
+  if (fd >= 0) {
+    (void)::inotify_add_watch(fd, events.c_str(), IN_MODIFY | IN_ATTRIB);
+    const auto wal = st->profile().database_path().string() + "-wal";
+    (void)::inotify_add_watch(fd, wal.c_str(), IN_MODIFY);
+  }
   const bool tty = g.colour;
   std::string last;
   for (;;) {
@@ -311,6 +318,9 @@ void cmd_watch(const globals& g, std::int64_t pk, double interval) {
     const int timeout_ms = static_cast<int>(interval * 1000);
     if (fd >= 0 && ::poll(&p, 1, timeout_ms) > 0) {
       char buf[4096];
+      while (::read(fd, buf, sizeof buf) > 0) {
+      }
+      ::usleep(50000);
       while (::read(fd, buf, sizeof buf) > 0) {
       }
     } else if (fd < 0) {

@@ -88,6 +88,11 @@ process)
   t 0 "showing the newest 2" "$T" process list --all --limit 2
   ok "--limit 2 shows 2 rows" [ "$(printf '%s\n' "$out" | grep -c '^[0-9]')" = 2 ]
   t 2 "unknown state 'bogus'" "$T" process list --state bogus
+  if command -v script >/dev/null; then  # colours on a terminal only
+    t 0 $'\e\\[32mfinished' script -qec "$T process list --all" /dev/null
+    t 0 "" "$T" process list --all && ok "no colours when stdout is not a terminal" hasnt $'\e'
+    t 0 "" env NO_COLOR=1 script -qec "$T process list --all" /dev/null && ok "NO_COLOR turns colours off" hasnt $'\e\\[32m'
+  fi
   t 0 "type +test.sum_of_sums" "$T" process show "$pk_sum_of_sums"
   ok "show lists inputs" has '^INPUTS +PK +TYPE +LINK$'
   ok "show lists outputs" has '^total +[0-9]+ +core.int +RETURN$'
@@ -140,7 +145,8 @@ watch)
   for _ in $(seq 100); do [[ -s tick.out ]] && break; sleep 0.05; done
   pk=$(head -1 tick.out)
   t 0 "process $pk test.ticker_parent: finished \[0\], children 41/41 done" timeout 60 "$T" process watch "$pk"
-  ok "watch printed progress while it ran" [ "$(printf '%s\n' "$out" | grep -c 'children')" -ge 2 ]
+  # 40 steps of 20 ms: woken by commits, not by the 1 s poll, watch sees many of them.
+  ok "watch printed progress while it ran" [ "$(printf '%s\n' "$out" | grep -c 'children')" -ge 5 ]
   ok "the watched chain finished" wait "$ticker"
   t 0 "^process $pk test.ticker_parent: finished \[0\], children 41/41 done$" timeout 10 "$T" process watch "$pk"
   t 1 "no node with pk 999999" "$T" process watch 999999
@@ -163,6 +169,12 @@ node)
   t 1 "Graphviz's .dot. is not on PATH: install Graphviz" env PATH=/nonexistent "$T" node graph "$pk_sum_of_sums" --format svg
   ok "one-line error" one_line_error
   t 1 "not on PATH" env PATH=/nonexistent "$T" node graph "$pk_sum_of_sums" --format png
+  # A stand-in `dot` on PATH: the CLI renders through it.
+  mkdir -p fakebin && printf '#!/bin/sh\nfor a; do case $a in -o*) out=${a#-o};; -T*) fmt=${a#-T};; esac; done\necho "<$fmt rendered>" > "$out"\n' >fakebin/dot && chmod +x fakebin/dot
+  t 0 "wrote $pk_sum_of_sums.png" env PATH="$work/fakebin:$PATH" "$T" node graph "$pk_sum_of_sums" --format png
+  ok "png rendered by dot" grep -q '<png rendered>' "$pk_sum_of_sums.png"
+  t 0 "wrote x.svg" env PATH="$work/fakebin:$PATH" "$T" node graph "$pk_sum_of_sums" --format svg -o x.svg
+  ok "svg rendered by dot" grep -q '<svg rendered>' x.svg
   if command -v dot >/dev/null; then
     t 0 "wrote g.svg" "$T" node graph "$pk_sum_of_sums" --format svg -o g.svg
     ok "g.svg is SVG" grep -q '<svg' g.svg
