@@ -230,6 +230,12 @@ storage)
   wait "$ticker"
   t 0 "^database: ok$" "$T" --profile bk2 storage integrity
   t 0 "test.ticker_parent" "$T" --profile bk2 process list --all
+  # A corrupted repository object fails the integrity check (exit 1, the object named).
+  obj="p/repository/objects/00/$(printf '0%.0s' $(seq 62))"
+  mkdir -p "$(dirname "$obj")" && echo tampered >"$obj"
+  t 1 "corrupted or modified" "$T" storage integrity
+  ok "the verdict is one error line" [ "$(printf '%s\n' "$err" | grep -c '^error: the profile failed its integrity check')" = 1 ]
+  t 1 '"ok": false' "$T" storage integrity --json
   ;;
 errors)
   fill p
