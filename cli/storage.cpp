@@ -201,7 +201,7 @@ void cmd_migrate(const globals& g) {
     std::printf("schema version %d: already current (this tessera knows version %d)\n", after, schema::current_version);
   } else {
     std::printf("migrated schema version %d -> %d (a copy of the old database is in %s)\n", before, after,
-                st->profile().backup_path().string().c_str());
+                fs::absolute(st->profile().backup_path()).string().c_str());
   }
 }
 

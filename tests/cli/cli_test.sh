@@ -230,6 +230,20 @@ storage)
   wait "$ticker"
   t 0 "^database: ok$" "$T" --profile bk2 storage integrity
   t 0 "test.ticker_parent" "$T" --profile bk2 process list --all
+  # An older profile (schema version 2: before the live-process index and process_control)
+  # is migrated and the versions reported.
+  "$T" init --no-default old >/dev/null
+  python3 - "$work/old/tessera.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript("DROP TRIGGER process_control_drop_on_termination; DROP TABLE process_control; "
+                "DROP INDEX node_process_live; PRAGMA user_version = 2;")
+c.close()
+PY
+  t 0 "^migrated schema version 2 -> [0-9]+ \(a copy of the old database is in $work/old/backups\)$" "$T" --profile old storage migrate
+  ok "the migration kept a copy" [ -n "$(ls old/backups)" ]
+  t 0 "already current" "$T" --profile old storage migrate
+  t 0 "no active processes" "$T" --profile old process list
   # A corrupted repository object fails the integrity check (exit 1, the object named).
   obj="p/repository/objects/00/$(printf '0%.0s' $(seq 62))"
   mkdir -p "$(dirname "$obj")" && echo tampered >"$obj"
