@@ -103,7 +103,14 @@ void build_profile(const fs::path& dir, std::int64_t n) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int raw_argc, char** raw_argv) {
+  // `run_benchmarks` passes Google Benchmark's --benchmark_* flags to every benchmark: ignored.
+  std::vector<char*> args;
+  for (int i = 0; i < raw_argc; ++i) {
+    if (i == 0 || std::string(raw_argv[i]).rfind("--benchmark", 0) != 0) args.push_back(raw_argv[i]);
+  }
+  const int argc = static_cast<int>(args.size());
+  char** argv = args.data();
   const fs::path self = fs::canonical("/proc/self/exe");
   const std::string cli = argc > 1 ? argv[1] : (self.parent_path().parent_path() / "cli" / "tessera").string();
   const fs::path dir = argc > 2 ? fs::path(argv[2]) : fs::path("/tmp/tessera_cli_bench_1M");
