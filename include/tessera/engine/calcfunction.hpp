@@ -93,12 +93,12 @@ port_arg make_arg(std::string label, A&& a, const known_nodes* known) {
     std::int64_t pk = 0;
     if (known) pk = known->find_address(&a).value_or(0);
     any_data v(a);
-    if (known && !pk) pk = known->find_equal(v).value_or(0);
+    if (known && !pk) pk = known->find_equal(v, true).value_or(0);
     return {std::move(label), std::move(v), pk};
   } else {
     static_assert(std::is_constructible_v<T, A&&>, "tessera: argument cannot be converted to the parameter's data type");
     any_data v(T(std::forward<A>(a)));
-    std::int64_t pk = known ? known->find_equal(v).value_or(0) : 0;
+    std::int64_t pk = known ? known->find_equal(v, true).value_or(0) : 0;
     return {std::move(label), std::move(v), pk};
   }
 }
@@ -168,15 +168,13 @@ inline std::optional<std::int64_t> cache_source(store_reader& r, const digest& h
 inline std::vector<std::int64_t> finish_calculation(write_tx& tx, std::int64_t pk, const std::vector<port_arg>& outs) {
   ensure_live(tx, pk);
   auto pks = create_outputs(tx, pk, outs);
-  tx.set_exit(pk, 0);
-  tx.set_process_state(pk, process_state::finished);
+  tx.terminate(pk, process_state::finished, 0);
   return pks;
 }
 inline void fail_process(write_tx& tx, std::int64_t pk, const std::string& message) {
   ensure_live(tx, pk);
   tx.add_log(pk, log_level::error, message);
-  tx.set_exit(pk, 1, message);
-  tx.set_process_state(pk, process_state::excepted);
+  tx.terminate(pk, process_state::excepted, 1, message);
 }
 
 struct cached_clone {
@@ -287,7 +285,7 @@ class function_process {
       frame.pk = pk;
       frame.kind = Kind;
       frame.type = std::string(name);
-      for (std::size_t i = 0; i < inputs.size(); ++i) frame.known.add(inputs[i].value, input_pks[i]);
+      for (std::size_t i = 0; i < inputs.size(); ++i) frame.known.add(inputs[i].value, input_pks[i], true);
       {
         // A re-run after a crash finds the children its first run launched.
         auto lease = r.storage().read();
@@ -312,8 +310,7 @@ class function_process {
         tx.add_link(pk, o.pk, link_type::ret, o.label);
         pks.push_back(o.pk);
       }
-      tx.set_exit(pk, 0);
-      tx.set_process_state(pk, process_state::finished);
+      tx.terminate(pk, process_state::finished, 0);
       return pks;
     }
   }
@@ -324,11 +321,26 @@ class function_process {
     return cache_source(lease, *ls.hash);
   }
 
+  // Synchronous callers write in a transaction of their own: waiting for a group commit's
+  // batching delay gains nothing when nobody else is writing at the same moment.
+  template <class W>
+  static auto write_now(runner& r, W&& w) {
+    auto tx = r.storage().begin_write();
+    if constexpr (std::is_void_v<decltype(w(tx))>) {
+      w(tx);
+      tx.commit();
+    } else {
+      auto out = w(tx);
+      tx.commit();
+      return out;
+    }
+  }
+
   // Outside any process: one transaction once the body has run (nothing to resume).
   result_type run_top(runner& r, std::vector<port_arg> inputs) const {
     auto ls = spec_for(inputs, nullptr, 0);
     if (auto src = cached(r, ls)) {
-      auto c = r.storage().write([&](write_tx& tx) { return clone_from_cache(tx, ls, *src); });
+      auto c = write_now(r, [&](write_tx& tx) { return clone_from_cache(tx, ls, *src); });
       return make_result<result_type>(c.node.pk, c.outs, c.out_pks);
     }
     if constexpr (Kind == node_kind::calc_function) {
@@ -339,7 +351,7 @@ class function_process {
       } catch (const std::exception& e) {
         error = e.what();
       }
-      auto done = r.storage().write([&](write_tx& tx) {
+      auto done = write_now(r, [&](write_tx& tx) {
         auto node = create_process(tx, ls);
         if (!error.empty()) {
           fail_process(tx, node.pk, fmt::format("calcfunction '{}' raised: {}", name, error));
@@ -350,7 +362,7 @@ class function_process {
       if (!error.empty()) throw process_excepted(done.first, fmt::format("calcfunction '{}' (pk {}) raised: {}", name, done.first, error));
       return make_result<result_type>(done.first, outs, done.second);
     } else {
-      auto node = r.storage().write([&](write_tx& tx) { return create_process(tx, ls); });
+      auto node = write_now(r, [&](write_tx& tx) { return create_process(tx, ls); });
       return complete(r, node.pk, inputs, node.input_pks);
     }
   }
@@ -364,10 +376,10 @@ class function_process {
     } catch (const std::exception& e) {
       const auto what = fmt::format("{} '{}' (pk {}) raised: {}",
                                     Kind == node_kind::calc_function ? "calcfunction" : "workfunction", name, pk, e.what());
-      r.storage().write([&](write_tx& tx) { fail_process(tx, pk, what); });
+      write_now(r, [&](write_tx& tx) { fail_process(tx, pk, what); });
       throw process_excepted(pk, what);
     }
-    auto pks = r.storage().write([&](write_tx& tx) { return finish(tx, pk, outs); });
+    auto pks = write_now(r, [&](write_tx& tx) { return finish(tx, pk, outs); });
     return make_result<result_type>(pk, outs, pks);
   }
 
@@ -417,14 +429,14 @@ class function_process {
     auto logs = std::move(f.logs);
     f.logs.clear();
     if (auto src = cached(r, ls)) {
-      auto c = r.storage().write([&](write_tx& tx) {
+      auto c = write_now(r, [&](write_tx& tx) {
         ensure_live(tx, f.pk);
         for (const auto& l : logs) tx.add_log(f.pk, l.level, l.message);
         return clone_from_cache(tx, ls, *src);
       });
       return make_result<result_type>(c.node.pk, c.outs, c.out_pks);
     }
-    auto node = r.storage().write([&](write_tx& tx) {
+    auto node = write_now(r, [&](write_tx& tx) {
       ensure_live(tx, f.pk);
       for (const auto& l : logs) tx.add_log(f.pk, l.level, l.message);
       return create_process(tx, ls);

@@ -51,8 +51,7 @@ inline std::vector<std::int64_t> kill_in(write_tx& tx, std::int64_t pk, std::str
     }
   }
   for (auto p : order) {
-    tx.set_exit(p, killed_exit_status, p == pk ? message : fmt::format("killed with its caller: {}", message));
-    tx.set_process_state(p, process_state::killed);
+    tx.terminate(p, process_state::killed, killed_exit_status, p == pk ? message : fmt::format("killed with its caller: {}", message));
   }
   return order;
 }

@@ -85,11 +85,13 @@ inline void ensure_live(write_tx& tx, std::int64_t pk) {
 
 /// Nodes a process has in hand (its inputs, the outputs of children it has received): a
 /// value the user passes on is linked to the node it came from, found by address (the
-/// same object) first, then by equal content (latest first). Deterministic on replay: a
-/// replayed step receives the same values in the same order.
+/// same object) first, then by equal content (latest first; for calcfunction arguments only
+/// among the process's inputs, since a literal like Int{1} must not claim to be some
+/// child's result). Deterministic on replay: a replayed step receives the same values in
+/// the same order.
 class known_nodes {
  public:
-  void add(any_data v, std::int64_t pk) { entries_.push_back({std::move(v), pk}); }
+  void add(any_data v, std::int64_t pk, bool input = false) { entries_.push_back({std::move(v), pk, input}); }
   template <class T>
   std::optional<std::int64_t> find_address(const T* p) const {
     for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
@@ -97,9 +99,9 @@ class known_nodes {
     }
     return std::nullopt;
   }
-  std::optional<std::int64_t> find_equal(const any_data& v) const {
+  std::optional<std::int64_t> find_equal(const any_data& v, bool inputs_only = false) const {
     for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-      if (it->value == v) return it->pk;
+      if ((it->input || !inputs_only) && it->value == v) return it->pk;
     }
     return std::nullopt;
   }
@@ -109,6 +111,7 @@ class known_nodes {
   struct entry {
     any_data value;
     std::int64_t pk;
+    bool input;
   };
   std::vector<entry> entries_;
 };

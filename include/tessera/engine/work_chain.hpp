@@ -219,6 +219,7 @@ class work_chain_instance final : public process_instance {
     std::int64_t step = 0;
     std::map<std::int64_t, std::int64_t> replay;  // this step's journal: seq -> child
     std::vector<std::pair<any_data, std::int64_t>> known;
+    std::size_t inputs = 0;  // the first `inputs` of `known` are the process's inputs
   };
   std::optional<resume_info> resumed;
 
@@ -387,8 +388,7 @@ task<void> work_chain_instance<Self>::terminate(runner& r, slot& s, exit_code_va
                             ensure_live(tx, pk);
                             for (const auto& [label, out] : links) tx.add_link(pk, out, link_type::ret, label);
                             for (const auto& l : logs) tx.add_log(pk, l.level, l.message);
-                            tx.set_exit(pk, ec.status, ec.message);
-                            tx.set_process_state(pk, process_state::finished);
+                            tx.terminate(pk, process_state::finished, ec.status, ec.message);
                             return 0;
                           }};
   co_await op3;
@@ -418,8 +418,7 @@ task<void> work_chain_instance<Self>::except(runner& r, slot& s, std::string mes
   commit_op<int> op4{r, s, [pk, logs, message](write_tx& tx) {
                             ensure_live(tx, pk);
                             for (const auto& l : logs) tx.add_log(pk, l.level, l.message);
-                            tx.set_exit(pk, 1, message);
-                            tx.set_process_state(pk, process_state::excepted);
+                            tx.terminate(pk, process_state::excepted, 1, message);
                             return 0;
                           }};
   co_await op4;
@@ -439,7 +438,9 @@ task<void> work_chain_instance<Self>::drive(runner& r, slot& s) {
     s.frame.step = resumed->step;
     s.frame.replay_step = resumed->step;
     s.frame.replay = std::move(resumed->replay);
-    for (auto& [v, pk] : resumed->known) s.frame.known.add(std::move(v), pk);
+    for (std::size_t i = 0; i < resumed->known.size(); ++i) {
+      s.frame.known.add(std::move(resumed->known[i].first), resumed->known[i].second, i < resumed->inputs);
+    }
     resumed.reset();
   }
   const auto& program = spec::program_of<Self, step_outcome>();
@@ -559,7 +560,7 @@ void remember_inputs(call_frame& f, const port_values& inputs, const std::vector
                      const std::vector<std::int64_t>& pks) {
   // The values the process reads (in<>() returns references into these) -> their nodes.
   for (std::size_t i = 0; i < args.size() && i < pks.size(); ++i) {
-    if (const auto* v = inputs.find(args[i].label)) f.known.add(*v, pks[i]);
+    if (const auto* v = inputs.find(args[i].label)) f.known.add(*v, pks[i], true);
   }
 }
 
@@ -590,6 +591,7 @@ std::unique_ptr<process_instance> resume_instance(runner& r, std::int64_t pk) {
     inst->inputs().set(l.label, v);
     info.known.emplace_back(std::move(v), l.input);
   }
+  info.inputs = info.known.size();
   if (auto cp = lease.checkpoint(pk)) {
     inst->decode_checkpoint(nlohmann::json::parse(*cp), lease, info.step);
   }

@@ -9,6 +9,8 @@
 // Inside store::write()/submit() (group commit) the same write_tx is handed to the unit;
 // the group committer commits, so the unit must not call commit().
 #include <array>
+#include <utility>
+#include <vector>
 #include <cstdint>
 #include <utility>
 #include <memory>
@@ -66,7 +68,7 @@ class write_tx : public store_reader {
   /// Drops cached facts about nodes added so far (the group committer calls it after rolling
   /// a failed unit back to its savepoint).
   void forget_recent() noexcept {
-    recent_.fill({});
+    for (auto& r : recent_) r = {};
     recent_next_ = 0;
   }
 
@@ -113,7 +115,11 @@ class write_tx : public store_reader {
       throw;
     }
     const auto pk = connection().last_insert_rowid();
-    recent_[recent_next_++ % recent_.size()] = {pk, n.kind};
+    auto& slot = recent_[recent_next_++ % recent_.size()];
+    slot.pk = pk;
+    slot.kind = n.kind;
+    slot.in_labels.clear();
+    slot.out_labels.clear();
     return {pk, id};
   }
 
@@ -153,7 +159,54 @@ class write_tx : public store_reader {
     if (!endpoints_allowed(t, kin, kout)) {
       fail(t, label, in, out, endpoint_rule(t));
     }
-    if (t == link_type::create) {
+    // A node this transaction created moments ago has only the links this transaction gave
+    // it, which are known here: the rules that look at its links need no query.
+    recent_node* rin = find_recent(in);
+    recent_node* rout = find_recent(out);
+    if (rout && (t == link_type::create || t == link_type::input_calc || is_call(t))) {
+      // new `out`: no creator, not yet an input, created nothing, no caller, calls nothing
+      if (in == out) fail(t, label, in, out, "a workflow cannot call itself");
+      if (t == link_type::create) {
+        for (const auto& l : rout->out_labels) {
+          if (l.type == link_type::input_calc || l.type == link_type::input_work) {
+            fail(t, label, in, out,
+                 fmt::format("causality: the data node is already an input of {}, so it cannot be created later",
+                             describe(l.other)));
+          }
+        }
+        for (const auto& l : rout->in_labels) {
+          if (l.type == link_type::create) {
+            fail(t, label, in, out,
+                 fmt::format("a data node is created by at most one calculation, and {} already created it",
+                             describe(l.other)));
+          }
+        }
+      }
+      if (t == link_type::input_calc) {
+        for (const auto& l : rout->out_labels) {
+          if (l.type == link_type::create) {
+            fail(t, label, in, out,
+                 fmt::format("causality: the calculation already created {}, so it cannot take new inputs",
+                             describe(l.other)));
+          }
+        }
+      }
+      if (is_call(t)) {
+        for (const auto& l : rout->in_labels) {
+          if (is_call(l.type)) {
+            fail(t, label, in, out,
+                 fmt::format("a process is called by at most one workflow, and {} already called it", describe(l.other)));
+          }
+        }
+        bool calls_something = false;
+        for (const auto& l : rout->out_labels) calls_something = calls_something || is_call(l.type);
+        if (calls_something) {
+          for (auto cur = caller(in); cur; cur = caller(*cur)) {
+            if (*cur == out) fail(t, label, in, out, "the call would make a cycle: the callee is already a caller of the caller");
+          }
+        }
+      }
+    } else if (t == link_type::create) {
       if (auto c = first("SELECT input FROM link WHERE output = ? AND type = 3 LIMIT 1", out)) {
         fail(t, label, in, out,
              fmt::format("a data node is created by at most one calculation, and {} already created it", describe(*c)));
@@ -185,7 +238,14 @@ class write_tx : public store_reader {
         if (*cur == out) fail(t, label, in, out, "the call would make a cycle: the callee is already a caller of the caller");
       }
     }
-    if (is_input(t)) {
+    if (is_input(t) && rout) {
+      for (const auto& l : rout->in_labels) {
+        if (l.type == t && l.label == label) {
+          fail(t, label, in, out,
+               fmt::format("input labels are unique per process, and {} is already its input '{}'", describe(l.other), label));
+        }
+      }
+    } else if (is_input(t)) {
       auto st = connection().cached("SELECT input FROM link WHERE output = ? AND type = ? AND label = ? LIMIT 1");
       st->bind_all(out, lt, label);
       if (st->step()) {
@@ -194,7 +254,14 @@ class write_tx : public store_reader {
              fmt::format("input labels are unique per process, and {} is already its input '{}'", describe(other), label));
       }
     }
-    if (is_output(t)) {
+    if (is_output(t) && rin) {
+      for (const auto& l : rin->out_labels) {
+        if (l.type == t && l.label == label) {
+          fail(t, label, in, out,
+               fmt::format("output labels are unique per process, and {} is already its output '{}'", describe(l.other), label));
+        }
+      }
+    } else if (is_output(t)) {
       auto st = connection().cached("SELECT output FROM link WHERE input = ? AND type = ? AND label = ? LIMIT 1");
       st->bind_all(in, lt, label);
       if (st->step()) {
@@ -213,6 +280,8 @@ class write_tx : public store_reader {
       }
       throw;
     }
+    if (rin) rin->out_labels.push_back({t, std::string(label), out});
+    if (rout) rout->in_labels.push_back({t, std::string(label), in});
   }
 
   // ---- process fields (mutable while the process lives) ----
@@ -239,6 +308,26 @@ class write_tx : public store_reader {
     st->bind(4, pk);
     st->step();
     expect_process_changed(pk, "set the exit status of");
+  }
+  /// Ends live process `pk`: its terminal state and exit status in one statement.
+  void terminate(std::int64_t pk, process_state s, int exit_status, std::string_view message = {}) {
+    if (!is_terminal(s)) throw store_error(fmt::format("terminate({}) needs a terminal state, not {}", pk, to_string(s)));
+    auto st = connection().cached(
+        "UPDATE node SET process_state = ?1, exit_status = ?2, exit_message = ?3, mtime = ?4 WHERE pk = ?5 AND "
+        "kind > 0 AND (process_state IS NULL OR process_state NOT IN ('finished', 'excepted', 'killed'))");
+    st->bind(1, to_string(s));
+    st->bind(2, static_cast<std::int64_t>(exit_status));
+    bind_text_or_null(*st, 3, message);
+    st->bind(4, now_us());
+    st->bind(5, pk);
+    st->step();
+    if (connection().changes() == 0) {
+      if (auto cur = state_of(pk); cur && is_terminal(*cur)) {
+        throw store_error(fmt::format("cannot end {} as {}: it has terminated ({})", describe(pk), to_string(s),
+                                      to_string(*cur)));
+      }
+    }
+    expect_process_changed(pk, "end");
   }
   /// Sets the caching hash of a live process node.
   void set_hash(std::int64_t pk, const digest& h) {
@@ -405,9 +494,7 @@ class write_tx : public store_reader {
     return connection().last_insert_rowid();
   }
   node_kind kind_or_throw(std::int64_t pk, std::string_view role, link_type t) {
-    for (const auto& [rpk, kind] : recent_) {
-      if (rpk == pk) return kind;  // added by this transaction moments ago
-    }
+    if (const auto* r = find_recent(pk)) return r->kind;  // added by this transaction moments ago
     auto st = connection().cached("SELECT kind FROM node WHERE pk = ?");
     st->bind(1, pk);
     if (!st->step()) {
@@ -466,7 +553,25 @@ class write_tx : public store_reader {
 
   // The last nodes this transaction added (pk -> kind), so that linking them needs no
   // lookup. Must be forgotten when a savepoint rolls back (pks are reused afterwards).
-  std::array<std::pair<std::int64_t, node_kind>, 8> recent_{};
+  // Also the links given to them here, so that the link rules need not query for them.
+  struct recent_node {
+    std::int64_t pk = 0;
+    node_kind kind{};
+    struct link_end {
+      link_type type;
+      std::string label;
+      std::int64_t other;  // the node at the other end
+    };
+    std::vector<link_end> in_labels;   // links into it
+    std::vector<link_end> out_labels;  // links out of it
+  };
+  recent_node* find_recent(std::int64_t pk) noexcept {
+    for (auto& r : recent_) {
+      if (r.pk == pk && pk != 0) return &r;
+    }
+    return nullptr;
+  }
+  std::array<recent_node, 8> recent_{};
   std::size_t recent_next_ = 0;
   std::unique_lock<std::mutex> lock_;
   std::unique_ptr<store_detail::immediate_transaction> tx_;
