@@ -139,3 +139,14 @@ TEST(EngineControl, KillWorksWhenTheRunnerIsGone) {
   EXPECT_EQ(r.resume_all(), 0u);
   EXPECT_EQ(st.integrity_check(), "ok");
 }
+
+TEST(EngineControl, TerminationsWakeWatchersOfTheStatesChannel) {
+  temp_dir d;
+  store st(d.path());
+  std::atomic<int> events{0};
+  engine_detail::profile_watcher w(d.path(), [&] { ++events; }, "states");
+  runner r(st);
+  auto res = run<passthrough>(r, spec::inputs_for<passthrough>().set<"x">(1).validated());
+  ASSERT_TRUE(res.ok());
+  EXPECT_TRUE(eventually([&] { return events.load() >= 1; }, 5s));
+}

@@ -584,6 +584,7 @@ class runner {
       --live_;
     }
     idle_cv_.notify_all();
+    terminated_since_notify_ = true;  // other programs (a CLI watch, another runner) hear of it
   }
 
   // Re-reads pause flags and externally killed processes for the live slots; checks
@@ -660,6 +661,11 @@ class runner {
           fmt::print(stderr, "tessera runner: unexpected error in the event loop: {}\n", e.what());
         }
       }
+      if (terminated_since_notify_) {
+        // One wake-up per batch of events, however many processes terminated in it.
+        terminated_since_notify_ = false;
+        engine_detail::notify_profile(store_->profile().directory(), "states");
+      }
       lk.lock();
       if (queue_.empty()) idle_cv_.notify_all();
     }
@@ -687,6 +693,7 @@ class runner {
   std::vector<external_wait> external_waits_;
   std::uint64_t generation_ = 0;
   bool paused_check_needed_ = true;
+  bool terminated_since_notify_ = false;
   engine_detail::thread_pool pool_;
   std::thread loop_;
   std::unique_ptr<engine_detail::profile_watcher> watcher_;

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <fmt/format.h>
@@ -24,11 +25,17 @@
 
 namespace tessera::engine_detail {
 
-inline std::filesystem::path events_file(const std::filesystem::path& profile_dir) { return profile_dir / "events"; }
+// Two channels: "events" for control requests (pause, play, kill: what runners act on) and
+// "states" for processes that terminated (what watchers, e.g. `tessera process watch`,
+// follow). Runners do not watch "states", so their own news does not wake them.
+inline std::filesystem::path events_file(const std::filesystem::path& profile_dir,
+                                         std::string_view channel = "events") {
+  return profile_dir / channel;
+}
 
-/// Wakes every watcher of the profile. Never throws: a lost wake-up is caught by the poll.
-inline void notify_profile(const std::filesystem::path& profile_dir) noexcept {
-  const int fd = ::open(events_file(profile_dir).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+/// Wakes every watcher of the channel. Never throws: a lost wake-up is caught by the poll.
+inline void notify_profile(const std::filesystem::path& profile_dir, std::string_view channel = "events") noexcept {
+  const int fd = ::open(events_file(profile_dir, channel).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return;
   const char b = 1;
   [[maybe_unused]] auto n = ::pwrite(fd, &b, 1, 0);
@@ -38,9 +45,10 @@ inline void notify_profile(const std::filesystem::path& profile_dir) noexcept {
 /// Calls `on_event` (on its own thread) whenever the profile's events file is written.
 class profile_watcher {
  public:
-  profile_watcher(const std::filesystem::path& profile_dir, std::function<void()> on_event)
+  profile_watcher(const std::filesystem::path& profile_dir, std::function<void()> on_event,
+                  std::string_view channel = "events")
       : on_event_(std::move(on_event)) {
-    const auto file = events_file(profile_dir);
+    const auto file = events_file(profile_dir, channel);
     {
       const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
       if (fd >= 0) ::close(fd);
