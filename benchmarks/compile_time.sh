@@ -3,10 +3,20 @@
 #   (a) one process: 20 ports, 4 exit codes, a 10-step outline with a loop and a branch,
 #       its steps reading and writing ports by name;        target < 2 s at -O2
 #   (b) 50 processes of 8 ports each in one translation unit; target < 5 s at -O2
-# Each is measured twice: as written (inputs validated, steps run: the run-time support is
-# compiled into the unit too) and declared only (specs and outline programs built).
-# The floor is the same translation unit with the includes only, measured in the same run.
-# Each figure is the median of N runs (default 3). Usage: benchmarks/compile_time.sh [N]
+# Each unit includes <tessera/spec.hpp> (which brings Int, Float, Str, Bool) and is measured
+#   used:     as a user writes it: typed in<>/out<> in the steps, inputs built with
+#             inputs_for<P>().set<"name">(v), validated(), the outline program run;
+#   declared: the same processes, their specs and outline programs built, nothing run.
+# and in both build modes of the library (named in every output line):
+#   header_only: the default, every body inline in the headers (nlohmann/json included);
+#   separate:    -DTESSERA_SEPARATE_COMPILATION, what linking tessera::compiled does: the
+#                headers include only <nlohmann/json_fwd.hpp> and declare the run-time
+#                support, which <tessera/src.hpp> compiles once per program (its cost is
+#                printed as compile_time_separate_src_once_O2, not part of any unit).
+# Every used unit is also linked (separate: with the compiled src.hpp) and run, so what is
+# measured is a working program. The floor is the same unit with the includes only.
+# Each figure is the median of N runs (default 3) of g++ -std=c++20 -O2 -c.
+# Usage: benchmarks/compile_time.sh [N]   (TESSERA_CT_MODES="separate" to measure one mode)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 include_dir=${TESSERA_INCLUDE_DIR:-$here/../include}
@@ -15,8 +25,7 @@ runs=${1:-3}
 work=$(mktemp -d)
 trap '[ -n "${TESSERA_KEEP_TU:-}" ] && cp "$work"/*.cpp "$TESSERA_KEEP_TU"/; rm -rf "$work"' EXIT
 
-prelude='#include <tessera/data/data.hpp>
-#include <tessera/spec.hpp>
+prelude='#include <tessera/spec.hpp>
 using namespace tessera;'
 
 # (a) ---------------------------------------------------------------------------------
@@ -103,36 +112,56 @@ sed -n '1,/^int main() {$/p' "$work/b.cpp" | sed '$d' > "$work/b_decl.cpp"
   echo 'int main() { return 0; }'
 } > "$work/floor.cpp"
 
-cpu_seconds() {  # compile $1 at -O2, print user+sys CPU seconds
+modes=${TESSERA_CT_MODES:-separate header_only}
+sodium_libs=$(pkg-config --libs libsodium 2>/dev/null || echo -lsodium)
+
+flags_of() { [ "$1" = separate ] && echo -DTESSERA_SEPARATE_COMPILATION || true; }
+
+cpu_seconds() {  # compile $2 at -O2 in mode $1, print user+sys CPU seconds
   local out
-  out=$( { TIMEFORMAT='%U %S'; time "$cxx" -std=c++20 -O2 -I"$include_dir" -c "$1" -o "$work/out.o" 2>"$work/err.txt"; } 2>&1 ) || {
-    cat "$work/err.txt" >&2; echo "compile of $1 failed" >&2; exit 1; }
+  out=$( { TIMEFORMAT='%U %S'; time "$cxx" -std=c++20 -O2 $(flags_of "$1") -I"$include_dir" -c "$2" -o "$work/out.o" 2>"$work/err.txt"; } 2>&1 ) || {
+    cat "$work/err.txt" >&2; echo "compile of $2 ($1) failed" >&2; exit 1; }
   awk '{ printf "%.3f\n", $1 + $2 }' <<<"$out"
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-measure() {
-  for _ in $(seq 1 "$runs"); do cpu_seconds "$1"; done | median
+measure() {  # mode file
+  for _ in $(seq 1 "$runs"); do cpu_seconds "$1" "$2"; done | median
 }
 
-floor=$(measure "$work/floor.cpp")
-a=$(measure "$work/a.cpp")
-b=$(measure "$work/b.cpp")
-a_decl=$(measure "$work/a_decl.cpp")
-b_decl=$(measure "$work/b_decl.cpp")
-echo "compile_time_includes_only_O2: $floor s"
-echo "compile_time_a_one_process_20_ports_O2: $a s"
-echo "compile_time_a_target: 2 s"
-echo "compile_time_b_50_processes_8_ports_O2: $b s"
-echo "compile_time_b_target: 5 s"
-echo "compile_time_a_declared_only_O2: $a_decl s"
-echo "compile_time_b_declared_only_O2: $b_decl s"
-awk -v a="$a" -v b="$b" -v f="$floor" -v ad="$a_decl" -v bd="$b_decl" 'BEGIN {
-  printf "compile_time_a_declared_only_over_includes: %.3f s\n", ad - f
-  printf "compile_time_b_declared_only_over_includes: %.3f s\n", bd - f
-  printf "compile_time_b_declared_only_per_port: %.1f ms\n", (bd - f) * 1000 / 400
-  printf "compile_time_a_over_includes: %.3f s\n", a - f
-  printf "compile_time_b_over_includes: %.3f s\n", b - f
-  printf "compile_time_b_per_process: %.1f ms\n", (b - f) * 1000 / 50
-}'
+run_check() {  # mode unit: link the unit and run it (its main returns 0 or 1, never crashes)
+  local extra=()
+  [ "$1" = separate ] && extra=("$work/src.o")
+  "$cxx" -std=c++20 -O2 $(flags_of "$1") -I"$include_dir" -c "$work/$2.cpp" -o "$work/$2.$1.o"
+  "$cxx" "$work/$2.$1.o" "${extra[@]}" $sodium_libs -o "$work/$2.$1"
+  local rc=0
+  "$work/$2.$1" || rc=$?
+  [ "$rc" -le 1 ] || { echo "$2 ($1) exited with $rc" >&2; exit 1; }
+}
+
+for mode in $modes; do
+  if [ "$mode" = separate ]; then
+    printf '#include <tessera/src.hpp>\n' > "$work/src.cpp"
+    src_once=$( { TIMEFORMAT='%U %S'; time "$cxx" -std=c++20 -O2 -DTESSERA_SEPARATE_COMPILATION -I"$include_dir" -c "$work/src.cpp" -o "$work/src.o"; } 2>&1 | awk '{ printf "%.3f", $1 + $2 }')
+    echo "compile_time_separate_src_once_O2: $src_once s"
+  fi
+  run_check "$mode" a
+  run_check "$mode" b
+  floor=$(measure "$mode" "$work/floor.cpp")
+  a=$(measure "$mode" "$work/a.cpp")
+  b=$(measure "$mode" "$work/b.cpp")
+  a_decl=$(measure "$mode" "$work/a_decl.cpp")
+  b_decl=$(measure "$mode" "$work/b_decl.cpp")
+  echo "compile_time_${mode}_includes_only_O2: $floor s"
+  echo "compile_time_${mode}_a_used_O2: $a s (target 2 s)"
+  echo "compile_time_${mode}_a_declared_O2: $a_decl s (target 2 s)"
+  echo "compile_time_${mode}_b_used_O2: $b s (target 5 s)"
+  echo "compile_time_${mode}_b_declared_O2: $b_decl s (target 5 s)"
+  awk -v m="$mode" -v a="$a" -v b="$b" -v f="$floor" -v ad="$a_decl" -v bd="$b_decl" 'BEGIN {
+    printf "compile_time_%s_a_declared_over_includes: %.3f s\n", m, ad - f
+    printf "compile_time_%s_a_used_over_includes: %.3f s\n", m, a - f
+    printf "compile_time_%s_b_declared_over_includes: %.3f s (%.1f ms per port)\n", m, bd - f, (bd - f) * 1000 / 400
+    printf "compile_time_%s_b_used_over_includes: %.3f s (%.1f ms per process)\n", m, b - f, (b - f) * 1000 / 50
+  }'
+done

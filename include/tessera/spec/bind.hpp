@@ -76,9 +76,14 @@ TESSERA_COLD_SUPPORT TESSERA_DECL void add_implied_namespaces(runtime_spec& out)
 // The spec's description under the process's name, with the implied namespaces listed.
 TESSERA_COLD_SUPPORT TESSERA_DECL runtime_spec finish_runtime_spec(runtime_spec spec, std::string process_name);
 
+namespace detail {
+// finish_runtime_spec(spec, std::string(name)) without the copy of `spec` inlined at the caller.
+TESSERA_COLD_SUPPORT TESSERA_DECL runtime_spec finished_runtime_spec(const runtime_spec& spec, std::string_view process_name);
+}  // namespace detail
+
 template <class Process>
 const runtime_spec& runtime_spec_of() {
-  static const runtime_spec spec = finish_runtime_spec(spec_of<Process>().data, std::string(process_name_of<Process>()));
+  static const runtime_spec spec = detail::finished_runtime_spec(spec_of<Process>().data, process_name_of<Process>());
   return spec;
 }
 

@@ -38,9 +38,22 @@ struct exit_tag {
   static constexpr auto label = Label;
 };
 
-template <class Tag>
-struct exit_code_decl {
+// The run-time description of a declared exit code (special members compiled once, as for
+// port_decl_base).
+struct exit_code_decl_base {
   exit_code_info info;
+
+  TESSERA_DECL exit_code_decl_base(int status, std::string_view label, std::string message);
+  TESSERA_DECL exit_code_decl_base(const exit_code_decl_base& other);
+  TESSERA_DECL exit_code_decl_base(exit_code_decl_base&& other) noexcept;
+  TESSERA_DECL exit_code_decl_base& operator=(const exit_code_decl_base& other);
+  TESSERA_DECL exit_code_decl_base& operator=(exit_code_decl_base&& other) noexcept;
+  TESSERA_DECL ~exit_code_decl_base();
+};
+
+template <class Tag>
+struct exit_code_decl : exit_code_decl_base {
+  using exit_code_decl_base::exit_code_decl_base;
 };
 
 namespace detail {
@@ -57,7 +70,7 @@ auto exit_code(std::string message) {
     error::raise::invalid_exit_label<Label>();
     return invalid_element{};
   } else {
-    return exit_code_decl<exit_tag<Status, Label>>{{Status, std::string(Label.view()), std::move(message)}};
+    return exit_code_decl<exit_tag<Status, Label>>(Status, Label.view(), std::move(message));
   }
 }
 
@@ -72,3 +85,7 @@ inline const exit_code_info builtin_exit_codes[] = {
 };
 
 }  // namespace tessera::spec
+
+#if !defined(TESSERA_SEPARATE_COMPILATION)
+#include "impl/exit_code.ipp"
+#endif

@@ -36,10 +36,24 @@ struct port_tag {
   using value_type = T;
 };
 
+// The run-time description of a declared port. Its special members are functions of their
+// own (compiled once under TESSERA_SEPARATE_COMPILATION), not inline code in every port.
+struct port_decl_base {
+  port_info info;
+  bool replaces = false;  // declared by override_input / override_output
+
+  TESSERA_DECL port_decl_base(direction dir, std::string_view name, bool replaces_port);
+  TESSERA_DECL port_decl_base(const port_decl_base& other);
+  TESSERA_DECL port_decl_base(port_decl_base&& other) noexcept;
+  TESSERA_DECL port_decl_base& operator=(const port_decl_base& other);
+  TESSERA_DECL port_decl_base& operator=(port_decl_base&& other) noexcept;
+  TESSERA_DECL ~port_decl_base();
+};
+
 // A declared port: its tag and its run-time description.
 template <class Tag>
-struct port_decl {
-  port_info info;
+struct port_decl : port_decl_base {
+  using port_decl_base::port_decl_base;
 };
 
 // ---- port options -------------------------------------------------------------------
@@ -151,8 +165,10 @@ auto make_port(Options&&... options) {
   } else if constexpr (!(option_ok<Name, T, Options>() && ...)) {
     return invalid_element{};
   } else {
-    return port_decl<port_tag<Dir, Name, T, Origin>>{
-        make_port_info<T>(Dir, Name.view(), std::forward<Options>(options)...)};
+    port_decl<port_tag<Dir, Name, T, Origin>> decl(Dir, Name.view(), Origin == origin::override_);
+    set_type<T>(decl.info);
+    (apply_option<T>(decl.info, std::forward<Options>(options)), ...);
+    return decl;
   }
 }
 
@@ -182,3 +198,7 @@ auto override_output(Options&&... options) {
 }
 
 }  // namespace tessera::spec
+
+#if !defined(TESSERA_SEPARATE_COMPILATION)
+#include "impl/port.ipp"
+#endif

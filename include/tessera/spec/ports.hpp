@@ -80,6 +80,12 @@ constexpr bool check_value() {
   return true;
 }
 
+// std::out_of_range "process 'p': input 'x' was not given and has no default".
+[[noreturn]] TESSERA_COLD_SUPPORT TESSERA_DECL void throw_input_not_given(std::string_view process, std::string_view input);
+
+// A copy of `values`, validated as inputs of `spec` (defaults applied); throws validation_error.
+TESSERA_DECL port_values validated_inputs(const runtime_spec& spec, const port_values& values);
+
 template <class Process, fixed_string Label>
 exit_code_value checked_exit() {
   if constexpr (spec_type_of<Process>::find_exit_code(Label.view()) == npos) {
@@ -101,10 +107,7 @@ class ports {
   const typename detail::port_type_of<Process, direction::input, Name>::type& in() const {
     using T = detail::port_type<Process, direction::input, Name>;
     const any_data* value = inputs_.find(Name.view());
-    if (!value) {
-      throw std::out_of_range("process '" + std::string(process_name_of<Process>()) + "': input '" +
-                              std::string(Name.view()) + "' was not given and has no default");
-    }
+    if (!value) detail::throw_input_not_given(process_name_of<Process>(), Name.view());
     if constexpr (std::is_same_v<T, any_data>) return *value;
     else return value->get<T>();
   }
@@ -190,11 +193,7 @@ class inputs_for {
   }
 
   // The validated inputs with defaults applied; throws validation_error.
-  port_values validated() const {
-    port_values copy = values_;
-    runtime_spec_of<Process>().validate_inputs(copy);
-    return copy;
-  }
+  port_values validated() const { return detail::validated_inputs(runtime_spec_of<Process>(), values_); }
   const port_values& values() const noexcept { return values_; }
 
  private:
@@ -202,3 +201,7 @@ class inputs_for {
 };
 
 }  // namespace tessera::spec
+
+#if !defined(TESSERA_SEPARATE_COMPILATION)
+#include "impl/ports.ipp"
+#endif

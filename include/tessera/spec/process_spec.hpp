@@ -276,11 +276,27 @@ template <class... E> struct find_outline {
 template <class TagList>
 struct process_spec_type;
 
+namespace detail {
+// The run-time description inside a spec value. Its special members are functions of their
+// own (compiled once under TESSERA_SEPARATE_COMPILATION) instead of inline code that copies
+// and destroys vectors of ports in every process's spec type.
+struct runtime_spec_holder {
+  runtime_spec data;
+
+  TESSERA_DECL runtime_spec_holder();
+  TESSERA_DECL runtime_spec_holder(const runtime_spec_holder& other);
+  TESSERA_DECL runtime_spec_holder(runtime_spec_holder&& other) noexcept;
+  TESSERA_DECL runtime_spec_holder& operator=(const runtime_spec_holder& other);
+  TESSERA_DECL runtime_spec_holder& operator=(runtime_spec_holder&& other) noexcept;
+  TESSERA_DECL ~runtime_spec_holder();
+};
+}  // namespace detail
+
 // A spec: the tags (what the compiler checks) and the run-time description of the ports,
 // namespaces, exit codes and outline.
 template <class... Tags>
-struct process_spec_type<detail::type_list<Tags...>> {
-  runtime_spec data;
+struct process_spec_type<detail::type_list<Tags...>> : detail::runtime_spec_holder {
+  // runtime_spec data;  (in the base)
 
   using tags = detail::type_list<Tags...>;
   static constexpr std::size_t size = sizeof...(Tags);
@@ -312,7 +328,7 @@ struct process_spec_type<detail::type_list<Tags...>> {
 
 namespace detail {
 
-template <class List> struct exposed_group { runtime_spec data; };
+template <class List> struct exposed_group : runtime_spec_holder {};
 
 // What each argument of process_spec adds: its tags (compile time) and its description.
 template <class A> struct contribution { static constexpr bool valid = false; using tags = type_list<>; };
@@ -340,22 +356,31 @@ TESSERA_COLD_SUPPORT TESSERA_DECL void append_spec(runtime_spec& s, const runtim
 // s.outline = runtime_spec::outline_json(entries, count)
 TESSERA_COLD_SUPPORT TESSERA_DECL void set_outline(runtime_spec& s, const outline_entry* entries, std::size_t count);
 
+// What each argument of process_spec adds to the run-time spec: plain functions for ports and
+// exit codes (compiled once, not once per port), templates for the rest.
+TESSERA_COLD_SUPPORT TESSERA_DECL void add_element(runtime_spec& s, port_decl_base&& port);
+TESSERA_COLD_SUPPORT TESSERA_DECL void add_element(runtime_spec& s, const port_decl_base& port);
+TESSERA_COLD_SUPPORT TESSERA_DECL void add_element(runtime_spec& s, exit_code_decl_base&& code);
+TESSERA_COLD_SUPPORT TESSERA_DECL void add_element(runtime_spec& s, const exit_code_decl_base& code);
+TESSERA_COLD_SUPPORT TESSERA_DECL void add_element(runtime_spec& s, const runtime_spec_holder& other);
+inline void add_element(runtime_spec&, const invalid_element&) {}  // already reported
+template <class Tag>
+void add_element(runtime_spec& s, const namespace_decl<Tag>& ns) {
+  append_namespace(s, ns.info);
+}
+template <class... N>
+void add_element(runtime_spec& s, const outline_decl<N...>&) {
+  constexpr const auto& entries = outline_description<outline_decl<N...>>;
+  set_outline(s, entries.data(), entries.size());
+}
+
 template <class Arg>
 void add(runtime_spec& s, Arg&& arg) {
-  using A = std::remove_cvref_t<Arg>;
-  if constexpr (is_outline_decl<A>::value) {
-    constexpr const auto& entries = outline_description<A>;
-    set_outline(s, entries.data(), entries.size());
-  } else if constexpr (requires { arg.info.status; }) {
-    s.exit_codes.push_back(std::forward<Arg>(arg).info);
-  } else if constexpr (requires { arg.info.dynamic; }) {
-    append_namespace(s, std::forward<Arg>(arg).info);
-  } else if constexpr (requires { arg.info.validator; }) {
-    append_port(s, std::forward<Arg>(arg).info, meta_of<at_t<0, typename contribution<A>::tags>>().from == origin::override_);
-  } else if constexpr (requires { arg.data; }) {
-    append_spec(s, std::forward<Arg>(arg).data);
-  }
+  add_element(s, std::forward<Arg>(arg));
 }
+
+// `base` (extend), or tessera's own exit codes (process_spec).
+TESSERA_COLD_SUPPORT TESSERA_DECL void start_spec(runtime_spec& s, const runtime_spec* base);
 
 // Every check, in a fixed order; the first failure is the only one reported.
 template <class... E>
@@ -409,25 +434,31 @@ constexpr auto resolve(type_list<E...>) {
       for (bool k : keep) n += k ? 1 : 0;
       return n;
     }();
-    constexpr auto indices = [&] {
-      std::array<std::size_t, count> out{};
-      std::size_t n = 0;
-      for (std::size_t i = 0; i < keep.size(); ++i) {
-        if (keep[i]) out[n++] = i;
-      }
-      return out;
-    }();
-    using kept = decltype(pick<indices, type_list<E...>>(std::make_index_sequence<count>{}));
-    static_assert(check_spec(kept{}));
-    return kept{};
+    if constexpr (count == sizeof...(E)) {  // nothing overridden (the usual case): no indexing
+      static_assert(check_spec(type_list<E...>{}));
+      return type_list<E...>{};
+    } else {
+      constexpr auto indices = [&] {
+        std::array<std::size_t, count> out{};
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < keep.size(); ++i) {
+          if (keep[i]) out[n++] = i;
+        }
+        return out;
+      }();
+      using kept = decltype(pick<indices, type_list<E...>>(std::make_index_sequence<count>{}));
+      static_assert(check_spec(kept{}));
+      return kept{};
+    }
   }
 }
 
 template <class List, class... Args>
-auto make_spec(runtime_spec start, Args&&... args) {
+auto make_spec(const runtime_spec* base, Args&&... args) {
   using resolved = decltype(resolve(List{}));
-  process_spec_type<resolved> spec{std::move(start)};
-  (add(spec.data, std::forward<Args>(args)), ...);
+  process_spec_type<resolved> spec;
+  start_spec(spec.data, base);
+  (add_element(spec.data, std::forward<Args>(args)), ...);
   return spec;
 }
 
@@ -441,7 +472,7 @@ auto process_spec(Args&&... args) {
     return process_spec_type<detail::type_list<>>{};
   } else {
     using all = decltype((builtin_exit_tags{} + ... + typename detail::contribution<std::remove_cvref_t<Args>>::tags{}));
-    return detail::make_spec<all>(detail::builtin_spec(), std::forward<Args>(args)...);
+    return detail::make_spec<all>(nullptr, std::forward<Args>(args)...);
   }
 }
 
@@ -463,7 +494,7 @@ auto extend(const process_spec_type<BaseTags>& base, Args&&... args) {
     return process_spec_type<detail::type_list<>>{};
   } else {
     using all = decltype((BaseTags{} + ... + typename detail::contribution<std::remove_cvref_t<Args>>::tags{}));
-    return detail::make_spec<all>(base.data, std::forward<Args>(args)...);
+    return detail::make_spec<all>(&base.data, std::forward<Args>(args)...);
   }
 }
 

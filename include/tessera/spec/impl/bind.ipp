@@ -37,4 +37,8 @@ TESSERA_COLD_SUPPORT TESSERA_DECL runtime_spec finish_runtime_spec(runtime_spec 
   return spec;
 }
 
+TESSERA_COLD_SUPPORT TESSERA_DECL runtime_spec detail::finished_runtime_spec(const runtime_spec& spec, std::string_view process_name) {
+  return finish_runtime_spec(spec, std::string(process_name));
+}
+
 }  // namespace tessera::spec

@@ -41,4 +41,32 @@ TESSERA_COLD_SUPPORT TESSERA_DECL void set_outline(runtime_spec& s, const outlin
   s.outline = runtime_spec::outline_json(entries, count);
 }
 
+TESSERA_DECL runtime_spec_holder::runtime_spec_holder() = default;
+TESSERA_DECL runtime_spec_holder::runtime_spec_holder(const runtime_spec_holder& other) = default;
+TESSERA_DECL runtime_spec_holder::runtime_spec_holder(runtime_spec_holder&& other) noexcept = default;
+TESSERA_DECL runtime_spec_holder& runtime_spec_holder::operator=(const runtime_spec_holder& other) = default;
+TESSERA_DECL runtime_spec_holder& runtime_spec_holder::operator=(runtime_spec_holder&& other) noexcept = default;
+TESSERA_DECL runtime_spec_holder::~runtime_spec_holder() = default;
+
+TESSERA_COLD_SUPPORT TESSERA_DECL void add_element(runtime_spec& s, port_decl_base&& port) {
+  append_port(s, std::move(port.info), port.replaces);
+}
+TESSERA_COLD_SUPPORT TESSERA_DECL void add_element(runtime_spec& s, const port_decl_base& port) {
+  append_port(s, port.info, port.replaces);
+}
+TESSERA_COLD_SUPPORT TESSERA_DECL void add_element(runtime_spec& s, exit_code_decl_base&& code) {
+  s.exit_codes.push_back(std::move(code.info));
+}
+TESSERA_COLD_SUPPORT TESSERA_DECL void add_element(runtime_spec& s, const exit_code_decl_base& code) {
+  s.exit_codes.push_back(code.info);
+}
+TESSERA_COLD_SUPPORT TESSERA_DECL void add_element(runtime_spec& s, const runtime_spec_holder& other) {
+  append_spec(s, other.data);
+}
+
+TESSERA_COLD_SUPPORT TESSERA_DECL void start_spec(runtime_spec& s, const runtime_spec* base) {
+  if (base) s = *base;
+  else s.exit_codes.assign(std::begin(builtin_exit_codes), std::end(builtin_exit_codes));
+}
+
 }  // namespace tessera::spec::detail
