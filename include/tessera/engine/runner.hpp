@@ -265,8 +265,13 @@ class runner {
   explicit runner(store& st, runner_options options = {})
       : store_(&st), options_(std::move(options)), pool_(options_.pool_threads) {
     loop_ = std::thread([this] { loop_main(); });
-    watcher_ = std::make_unique<engine_detail::profile_watcher>(st.profile().directory(),
-                                                                [this] { post([this] { poll_control(); }); });
+    try {
+      watcher_ = std::make_unique<engine_detail::profile_watcher>(st.profile().directory(),
+                                                                  [this] { post([this] { poll_control(); }); });
+    } catch (const std::exception&) {
+      // No inotify (e.g. the per-user instance limit is reached): control requests from
+      // other programs then arrive with the control poll instead of at once.
+    }
     engine_detail::default_runner().store(this);
   }
   runner(const runner&) = delete;
@@ -337,6 +342,10 @@ class runner {
     std::unique_lock lk(m_);
     idle_cv_.wait(lk, [&] { return live_ == 0 && queue_.empty(); });
   }
+
+  /// Whether control requests from other programs wake this runner at once (inotify), or
+  /// only at the next control poll.
+  bool watches_events() const noexcept { return watcher_ != nullptr; }
 
   /// Number of processes this runner is driving.
   std::size_t live() const {
