@@ -183,6 +183,14 @@ void table::print(const globals& g) const {
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
+nlohmann::json links_json(const std::vector<tessera::link_record>& links, bool incoming) {
+  auto a = nlohmann::json::array();
+  for (const auto& l : links) {
+    a.push_back({{"type", to_string(l.type)}, {"label", l.label}, {"pk", incoming ? l.input : l.output}});
+  }
+  return a;
+}
+
 void print_json(const nlohmann::json& j) {
   const auto s = j.dump(2) + "\n";
   std::fwrite(s.data(), 1, s.size(), stdout);

@@ -159,13 +159,8 @@ void cmd_show(const globals& g, std::int64_t pk) {
                         {"state", n.state ? nlohmann::json(to_string(*n.state)) : nlohmann::json()},
                         {"exit_status", n.exit_status ? nlohmann::json(*n.exit_status) : nlohmann::json()},
                         {"exit_message", n.exit_message}, {"paused", paused}};
-    auto links = [](const std::vector<link_record>& v, bool incoming) {
-      auto a = nlohmann::json::array();
-      for (const auto& l : v) a.push_back({{"type", to_string(l.type)}, {"label", l.label}, {"pk", incoming ? l.input : l.output}});
-      return a;
-    };
-    j["incoming"] = links(in, true);
-    j["outgoing"] = links(out, false);
+    j["incoming"] = links_json(in, true);
+    j["outgoing"] = links_json(out, false);
     print_json(j);
     return;
   }

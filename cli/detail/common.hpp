@@ -88,6 +88,8 @@ class table {
 };
 
 void print_json(const nlohmann::json& j);
+// Links as JSON for --json output: type, label and the node at the other end.
+nlohmann::json links_json(const std::vector<tessera::link_record>& links, bool incoming);
 
 // ---- commands (one file each) ----
 void add_profile_commands(CLI::App& app, globals& g);
