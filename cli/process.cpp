@@ -49,13 +49,10 @@ nlohmann::json to_json(const process_row& p) {
           {"paused", p.paused}};
 }
 
-// Only the partial indexes are used: live processes (node_process_live) or processes by
-// ctime (node_process_ctime), newest first, stopping at the limit.
+// Cost independent of the number of finished processes: live ones come from the table
+// live_process, the others by ctime (partial index node_process_ctime), newest first,
+// stopping at the limit.
 std::vector<process_row> query_processes(store_reader& r, const list_options& o) {
-  std::string sql =
-      "SELECT n.pk, n.kind, n.type, n.label, n.ctime, n.process_state, n.exit_status, coalesce(pc.paused, 0) "
-      "FROM node n LEFT JOIN process_control pc ON pc.node = n.pk WHERE n.kind > 0";
-  const std::string live = " AND n.process_state IN ('created', 'running', 'waiting')";
   std::optional<process_state> st;
   if (!o.state.empty()) {
     try {
@@ -64,11 +61,13 @@ std::vector<process_row> query_processes(store_reader& r, const list_options& o)
       throw error(fmt::format("unknown state '{}': use created, running, waiting, finished, excepted or killed", o.state),
                   exit_usage);
     }
-    sql += " AND n.process_state = ?1";
-    if (!is_terminal(*st)) sql += live;
-  } else if (!o.all) {
-    sql += live;
   }
+  const bool live_only = st ? !is_terminal(*st) : !o.all;
+  std::string sql =
+      "SELECT n.pk, n.kind, n.type, n.label, n.ctime, n.process_state, n.exit_status, coalesce(pc.paused, 0) FROM ";
+  sql += live_only ? "live_process l JOIN node n ON n.pk = l.pk" : "node n";
+  sql += " LEFT JOIN process_control pc ON pc.node = n.pk WHERE n.kind > 0";
+  if (st) sql += " AND n.process_state = ?1";
   if (o.past_days > 0) sql += " AND n.ctime >= ?2";
   sql += " ORDER BY n.ctime DESC, n.pk DESC LIMIT ?3";
   auto q = r.connection().prepare(sql);

@@ -86,8 +86,7 @@ void cmd_info(const globals& g) {
   }
   j["nodes"] = c.scalar_int("SELECT count(*) FROM node");
   j["nodes_by_kind"] = kinds;
-  j["active_processes"] = c.scalar_int(
-      "SELECT count(*) FROM node WHERE kind > 0 AND process_state IN ('created', 'running', 'waiting')");
+  j["active_processes"] = c.scalar_int("SELECT count(*) FROM live_process");
   j["links"] = c.scalar_int("SELECT count(*) FROM link");
   j["logs"] = c.scalar_int("SELECT count(*) FROM log");
   j["computers"] = c.scalar_int("SELECT count(*) FROM computer");

@@ -236,8 +236,10 @@ storage)
   python3 - "$work/old/tessera.db" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-c.executescript("DROP TRIGGER process_control_drop_on_termination; DROP TABLE process_control; "
-                "DROP INDEX node_process_live; PRAGMA user_version = 2;")
+c.executescript("DROP TABLE process_control; DROP TABLE live_process; "
+                "CREATE TRIGGER checkpoint_drop_on_termination AFTER UPDATE OF process_state ON node "
+                "WHEN new.process_state IN ('finished', 'excepted', 'killed') "
+                "BEGIN DELETE FROM checkpoint WHERE node = new.pk; END; PRAGMA user_version = 2;")
 c.close()
 PY
   t 0 "^migrated schema version 2 -> [0-9]+ \(a copy of the old database is in $work/old/backups\)$" "$T" --profile old storage migrate

@@ -86,6 +86,43 @@ TEST(EngineWorkChain, InvalidInputsAreRefusedBeforeAnythingIsStored) {
   EXPECT_EQ(st.read().count_nodes(), 0);
 }
 
+TEST(EngineWorkChain, SubmitAllLaunchesManyInOneTransaction) {
+  temp_dir d;
+  store st(d.path());
+  runner r(st);
+  std::vector<spec::inputs_for<sum_to>> sets;
+  for (int i = 0; i < 40; ++i) sets.push_back(spec::inputs_for<sum_to>().set<"n">(i % 5 + 1));
+  const auto before = st.stats().batches;
+  const auto pks = submit_all<sum_to>(r, sets);
+  EXPECT_EQ(st.stats().batches, before + 1);  // all forty stored by one commit
+  ASSERT_EQ(pks.size(), 40u);
+  for (std::size_t i = 0; i < pks.size(); ++i) {
+    auto res = r.wait(pks[i]);
+    ASSERT_TRUE(res.ok()) << res.exit_message;
+    const std::int64_t n = static_cast<std::int64_t>(i % 5 + 1);
+    EXPECT_EQ(res.get<Int>("sum").value(), Int{n * (n + 1) / 2}) << "chain " << i;
+  }
+  EXPECT_EQ(st.integrity_check(), "ok");
+}
+
+TEST(EngineWorkChain, SubmitAllRefusesEverythingIfOneSetIsInvalid) {
+  temp_dir d;
+  store st(d.path());
+  runner r(st);
+  std::vector<port_values> sets{spec::inputs_for<sum_to>().set<"n">(1).values(), port_values{},
+                                spec::inputs_for<sum_to>().set<"n">(2).values()};
+  try {
+    (void)submit_all<sum_to>(r, sets);
+    FAIL() << "an invalid input set was accepted";
+  } catch (const spec::validation_error& e) {
+    const std::string w = e.what();
+    EXPECT_NE(w.find("set 1 of 3"), std::string::npos) << w;
+    EXPECT_NE(w.find("test.sum_to"), std::string::npos) << w;
+    EXPECT_NE(w.find("n:"), std::string::npos) << w;
+  }
+  EXPECT_EQ(st.read().count_nodes(), 0);  // nothing of the valid sets was stored either
+}
+
 TEST(EngineWorkChain, StateTransitionsAreObservable) {
   temp_dir d;
   store st(d.path());

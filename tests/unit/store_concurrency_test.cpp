@@ -42,6 +42,14 @@ node_ref write_record(write_tx& tx, const std::string& label, std::int64_t value
   return calc;
 }
 
+node_ref add_process(write_tx& tx, node_kind kind, std::string type, process_origin origin = {"0.1.0", "", ""}) {
+  new_node p;
+  p.kind = kind;
+  p.type = std::move(type);
+  p.origin = std::move(origin);
+  return tx.add_node(p);
+}
+
 TEST(StoreGroupCommit, ManyThreadsManyUnitsFewCommits) {
   temp_dir d;
   store st(d.path());
@@ -130,26 +138,51 @@ TEST(StoreGroupCommit, PksOfARolledBackUnitAreReusedSafely) {
   o.group_commit_delay = std::chrono::milliseconds(20);
   store st(d.path(), o);
   auto bad = st.submit([](write_tx& tx) {
-    new_node p;
-    p.kind = node_kind::work_chain;
-    p.type = "w";
-    p.origin.tessera_version = "0.1.0";
-    auto w = tx.add_node(p);  // pk 1, a workflow, rolled back below
+    auto w = add_process(tx, node_kind::work_chain, "w");  // pk 1, a workflow, rolled back below
     throw store_error(fmt::format("unit gives up after adding {}", w.pk));
   });
   auto good = st.submit([](write_tx& tx) {
     auto x = tx.add_data(Int{1});  // pk 1 again, now a data node
-    new_node c;
-    c.kind = node_kind::calc_function;
-    c.type = "c";
-    c.origin.tessera_version = "0.1.0";
-    auto calc = tx.add_node(c);
+    auto calc = add_process(tx, node_kind::calc_function, "c");
     tx.add_link(x.pk, calc.pk, link_type::input_calc, "x");  // valid only if pk 1 is data
     return x.pk;
   });
   EXPECT_THROW((void)bad.get(), store_error);
   EXPECT_EQ(good.get(), 1);
   EXPECT_EQ(st.read().incoming(2).size(), 1u);
+}
+
+// The same for what a transaction caches beyond its last few nodes: node kinds looked up
+// (a workflow pushed out of the recent ring, then linked) and interned origins.
+TEST(StoreGroupCommit, CachedKindsAndOriginsOfARolledBackUnitAreForgotten) {
+  temp_dir d;
+  profile_options o;
+  o.group_commit_delay = std::chrono::milliseconds(20);
+  store st(d.path(), o);
+  auto bad = st.submit([](write_tx& tx) {
+    // pk 1, a workflow, and origin 1; both rolled back below
+    auto w = add_process(tx, node_kind::work_chain, "w", {"0.1.0", "rolled.back", "9"});
+    for (int i = 0; i < 10; ++i) (void)tx.add_data(Int{i});  // pushes pk 1 out of the recent ring
+    auto calc = add_process(tx, node_kind::calc_function, "c");
+    tx.add_link(w.pk, calc.pk, link_type::call_calc, "CALL");  // looks pk 1 up: a workflow
+    throw store_error("unit gives up");
+  });
+  auto good = st.submit([](write_tx& tx) {
+    auto x = tx.add_data(Int{1});  // pk 1 again, now a data node
+    for (int i = 0; i < 10; ++i) (void)tx.add_data(Int{i});
+    // the origin must be stored again
+    auto calc = add_process(tx, node_kind::calc_function, "c", {"0.1.0", "rolled.back", "9"});
+    tx.add_link(x.pk, calc.pk, link_type::input_calc, "x");  // valid only if pk 1 is data
+    EXPECT_THROW(tx.add_link(x.pk, calc.pk, link_type::call_calc, "CALL"), link_rule_error);  // data calls nothing
+    return calc.pk;
+  });
+  EXPECT_THROW((void)bad.get(), store_error);
+  const auto calc = good.get();
+  EXPECT_EQ(st.stats().batches, 1u);  // both units were in one transaction
+  auto r = st.read();
+  EXPECT_EQ(r.incoming(calc).size(), 1u);
+  EXPECT_EQ(r.node(calc).origin, (process_origin{"0.1.0", "rolled.back", "9"}));
+  EXPECT_EQ(st.integrity_check(), "ok");
 }
 
 TEST(StoreGroupCommit, DirectAndGroupedWritesInterleave) {

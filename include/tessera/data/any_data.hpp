@@ -73,7 +73,7 @@ class any_data {
   TESSERA_DECL nlohmann::json serialize() const;
 
   // content_hash of the held value; throws data_error when empty.
-  digest hash() const { return checked().hash(); }
+  digest hash() const { return checked().cached_hash(); }
 
   // Same C++ type and equal values (T's ==, or strict JSON equality for a
   // type without ==). Two empty values are equal.

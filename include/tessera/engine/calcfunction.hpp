@@ -165,11 +165,11 @@ inline std::optional<std::int64_t> cache_source(store_reader& r, const digest& h
 }
 
 // Records a calculation's outputs and success.
+// The terminating update comes first: it is also the check that nobody (another program's
+// kill) ended the calculation meanwhile, so no separate read is needed.
 inline std::vector<std::int64_t> finish_calculation(write_tx& tx, std::int64_t pk, const std::vector<port_arg>& outs) {
-  ensure_live(tx, pk);
-  auto pks = create_outputs(tx, pk, outs);
-  tx.terminate(pk, process_state::finished, 0);
-  return pks;
+  if (!tx.try_terminate(pk, process_state::finished, 0)) throw process_terminated(pk);
+  return create_outputs(tx, pk, outs);
 }
 inline void fail_process(write_tx& tx, std::int64_t pk, const std::string& message) {
   ensure_live(tx, pk);
@@ -493,6 +493,7 @@ class function_process {
     pool_op op3{r, s, [this, &r, pk, inputs, input_pks, outs, error] {
                        try {
                          *outs = execute(r, pk, inputs, input_pks);
+                         for (const auto& o : *outs) (void)o.value.hash();  // here, not on the committer
                        } catch (const std::exception& e) {
                          *error = e.what();
                        }

@@ -14,6 +14,8 @@
 // once, and late news for it is dropped. Waking a parent when its child terminates is such
 // an event, never a timer. The only timer is a slow safety-net poll of the control table
 // (pause/kill from another OS process arrive as inotify events on <profile>/events).
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -185,7 +187,10 @@ struct slot {
 class thread_pool {
  public:
   explicit thread_pool(unsigned n) {
-    for (unsigned i = 0; i < std::max(1u, n); ++i) threads_.emplace_back([this] { work(); });
+    for (unsigned i = 0; i < std::max(1u, n); ++i) threads_.emplace_back([this] {
+      ::pthread_setname_np(::pthread_self(), "tessera-pool");
+      work();
+    });
   }
   ~thread_pool() {
     {
@@ -361,8 +366,8 @@ class runner {
     {
       auto lease = store_->read();
       auto st = lease.connection().prepare(
-          "SELECT pk, type, kind FROM node WHERE kind IN (3, 4) AND process_state IN ('created', 'running', 'waiting') "
-          "ORDER BY pk");
+          "SELECT n.pk, n.type, n.kind FROM live_process l JOIN node n ON n.pk = l.pk WHERE n.kind IN (3, 4) "
+          "ORDER BY n.pk");
       while (st.step()) {
         const auto kind = node_kind_from_int(st.int64(2));
         const std::int64_t pk = st.int64(0);
@@ -649,6 +654,7 @@ class runner {
   }
 
   void loop_main() {
+    ::pthread_setname_np(::pthread_self(), "tessera-loop");
     std::unique_lock lk(m_);
     for (;;) {
       const bool any = cv_.wait_for(lk, options_.control_poll, [&] { return stop_ || !queue_.empty(); });

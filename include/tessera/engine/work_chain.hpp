@@ -689,34 +689,93 @@ bool register_work_chain() {
 }
 }  // namespace engine_detail
 
+namespace engine_detail {
+// A work chain about to be launched: its instance, stored inputs and launch record.
+template <class P>
+struct pending_launch {
+  port_values inputs;
+  std::vector<port_arg> args;
+  std::unique_ptr<work_chain_instance<P>> inst;
+  launch_spec ls;
+};
+template <class P>
+pending_launch<P> prepare_launch(port_values inputs) {
+  (void)auto_register<P>::done;
+  P::spec().validate_inputs(inputs);
+  pending_launch<P> p;
+  p.args = stored_inputs<P>(inputs, nullptr);
+  p.inst = std::make_unique<work_chain_instance<P>>();
+  p.inst->inputs() = inputs;
+  p.inputs = std::move(inputs);
+  p.ls.kind = node_kind::work_chain;
+  p.ls.type = std::string(spec::process_name_of<P>());
+  p.ls.inputs = p.args;
+  p.ls.checkpoint = work_chain_instance<P>::encode_checkpoint(p.inst->p, 0, 0).dump();
+  return p;
+}
+// Once the launches are durable: adopt them on the loop and start them.
+template <class P>
+void start_launched(runner& r, std::vector<pending_launch<P>>& todo, const std::vector<launched>& done) {
+  r.call_on_loop([&] {
+    for (std::size_t i = 0; i < todo.size(); ++i) {
+      auto& s = r.adopt(done[i].pk, std::move(todo[i].inst));
+      remember_inputs<P>(s.frame, todo[i].inputs, todo[i].args, done[i].input_pks);
+      r.post([&r, pk = done[i].pk, gen = s.gen] {
+        if (auto* sl = r.find_live(pk, gen)) r.start(*sl);
+      });
+    }
+  });
+}
+}  // namespace engine_detail
+
 /// Launches work chain P with validated `inputs`; returns its pk once it is durably stored.
 template <class P>
 std::int64_t submit(runner& r, port_values inputs) {
   using namespace engine_detail;
-  (void)auto_register<P>::done;
-  P::spec().validate_inputs(inputs);
-  auto args = stored_inputs<P>(inputs, nullptr);
-  auto inst = std::make_unique<work_chain_instance<P>>();
-  inst->inputs() = inputs;
-  launch_spec ls;
-  ls.kind = node_kind::work_chain;
-  ls.type = std::string(spec::process_name_of<P>());
-  ls.inputs = args;
-  ls.checkpoint = work_chain_instance<P>::encode_checkpoint(inst->p, 0, 0).dump();
-  auto done = r.storage().write([&](write_tx& tx) { return create_process(tx, ls); });
-  auto box = std::make_shared<std::unique_ptr<work_chain_instance<P>>>(std::move(inst));
-  r.call_on_loop([&] {
-    auto& s = r.adopt(done.pk, std::move(*box));
-    remember_inputs<P>(s.frame, inputs, args, done.input_pks);
-    r.post([&r, pk = done.pk, gen = s.gen] {
-      if (auto* sl = r.find_live(pk, gen)) r.start(*sl);
-    });
-  });
-  return done.pk;
+  std::vector<pending_launch<P>> todo;
+  todo.push_back(prepare_launch<P>(std::move(inputs)));
+  std::vector<launched> done{r.storage().write([&](write_tx& tx) { return create_process(tx, todo[0].ls); })};
+  start_launched<P>(r, todo, done);
+  return done[0].pk;
 }
 template <class P>
 std::int64_t submit(runner& r, const spec::inputs_for<P>& inputs) {
   return submit<P>(r, inputs.values());
+}
+
+/// Launches one work chain P per input set, all stored in one transaction (a thousand
+/// chains cost one commit, not a thousand); their pks, in order. Every input set is
+/// validated first: if one is invalid, nothing is launched and the error names its index.
+template <class P>
+std::vector<std::int64_t> submit_all(runner& r, std::vector<port_values> inputs) {
+  using namespace engine_detail;
+  std::vector<pending_launch<P>> todo;
+  todo.reserve(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    try {
+      todo.push_back(prepare_launch<P>(std::move(inputs[i])));
+    } catch (const spec::validation_error& e) {
+      throw spec::validation_error(e.process(), fmt::format("inputs (set {} of {})", i, inputs.size()), e.problems());
+    }
+  }
+  auto done = r.storage().write([&](write_tx& tx) {
+    std::vector<launched> out;
+    out.reserve(todo.size());
+    for (const auto& t : todo) out.push_back(create_process(tx, t.ls));
+    return out;
+  });
+  start_launched<P>(r, todo, done);
+  std::vector<std::int64_t> pks;
+  pks.reserve(done.size());
+  for (const auto& d : done) pks.push_back(d.pk);
+  return pks;
+}
+template <class P>
+std::vector<std::int64_t> submit_all(runner& r, const std::vector<spec::inputs_for<P>>& inputs) {
+  std::vector<port_values> values;
+  values.reserve(inputs.size());
+  for (const auto& i : inputs) values.push_back(i.values());
+  return submit_all<P>(r, std::move(values));
 }
 
 /// Runs work chain P to its end in runner r; its result.

@@ -57,6 +57,19 @@ ALTER TABLE node DROP COLUMN plugin_version;
        [](store_detail::connection& c) { c.exec(live_process_index_ddl); }},
       {3, "add process_control (the paused flag of live processes)",
        [](store_detail::connection& c) { c.exec(process_control_ddl); }},
+      {4, "live processes in table live_process instead of a partial index; no state triggers",
+       [](store_detail::connection& c) {
+         c.exec(live_process_ddl);
+         c.exec(R"sql(
+INSERT INTO live_process(pk)
+  SELECT pk FROM node WHERE kind > 0 AND process_state IN ('created', 'running', 'waiting');
+DROP INDEX node_process_live;
+DROP TRIGGER checkpoint_drop_on_termination;
+DROP TRIGGER process_control_drop_on_termination;
+DELETE FROM checkpoint WHERE node NOT IN (SELECT pk FROM live_process);
+DELETE FROM process_control WHERE node NOT IN (SELECT pk FROM live_process);
+)sql");
+       }},
   };
   return list;
 }

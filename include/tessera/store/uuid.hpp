@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -20,13 +21,21 @@ namespace tessera {
 struct uuid {
   std::array<std::byte, 16> bytes{};
 
-  /// A fresh random version-4 UUID (libsodium's CSPRNG: safe across forked processes).
+  /// A fresh version-7 UUID (RFC 9562): 48 bits of Unix time in milliseconds, then 74
+  /// random bits from libsodium's CSPRNG (safe across forked processes). Time-ordered ids
+  /// land at the right edge of the uuid index, so a commit of many new nodes touches a
+  /// few index pages instead of one random page per node (v4 ids cost the group commit
+  /// about a third of its throughput). Uniqueness is the random part's, as with v4.
   static uuid generate() {
     static const int init = sodium_init();
     (void)init;
     uuid u;
-    randombytes_buf(u.bytes.data(), u.bytes.size());
-    u.bytes[6] = (u.bytes[6] & std::byte{0x0f}) | std::byte{0x40};
+    randombytes_buf(u.bytes.data() + 6, u.bytes.size() - 6);
+    const auto ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    for (int i = 0; i < 6; ++i) u.bytes[static_cast<std::size_t>(i)] = static_cast<std::byte>(ms >> (8 * (5 - i)));
+    u.bytes[6] = (u.bytes[6] & std::byte{0x0f}) | std::byte{0x70};
     u.bytes[8] = (u.bytes[8] & std::byte{0x3f}) | std::byte{0x80};
     return u;
   }

@@ -68,6 +68,8 @@ class write_tx : public store_reader {
   /// Drops cached facts about nodes added so far (the group committer calls it after rolling
   /// a failed unit back to its savepoint).
   void forget_recent() noexcept {
+    kinds_.fill({});
+    last_origin_id_ = 0;  // it may have been inserted by the unit rolled back
     for (auto& r : recent_) r = {};
     recent_next_ = 0;
   }
@@ -115,6 +117,11 @@ class write_tx : public store_reader {
       throw;
     }
     const auto pk = connection().last_insert_rowid();
+    if (process && !is_terminal(n.state)) {
+      auto live = connection().cached("INSERT INTO live_process(pk) VALUES (?)");
+      live->bind(1, pk);
+      live->step();
+    }
     auto& slot = recent_[recent_next_++ % recent_.size()];
     slot.pk = pk;
     slot.kind = n.kind;
@@ -206,36 +213,39 @@ class write_tx : public store_reader {
           }
         }
       }
-    } else if (t == link_type::create) {
-      if (auto c = first("SELECT input FROM link WHERE output = ? AND type = 3 LIMIT 1", out)) {
-        fail(t, label, in, out,
-             fmt::format("a data node is created by at most one calculation, and {} already created it", describe(*c)));
+    } else {
+      // `out` existed before this transaction: its links must be read from the database
+      if (t == link_type::create) {
+        if (auto c = first("SELECT input FROM link WHERE output = ? AND type = 3 LIMIT 1", out)) {
+          fail(t, label, in, out,
+               fmt::format("a data node is created by at most one calculation, and {} already created it", describe(*c)));
+        }
+        // Causality (keeps the data provenance acyclic): a node already used as an input
+        // cannot be created afterwards.
+        if (auto p = first("SELECT output FROM link WHERE input = ? AND type IN (1, 2) LIMIT 1", out)) {
+          fail(t, label, in, out,
+               fmt::format("causality: the data node is already an input of {}, so it cannot be created later",
+                           describe(*p)));
+        }
       }
-      // Causality (keeps the data provenance acyclic): a node already used as an input
-      // cannot be created afterwards.
-      if (auto p = first("SELECT output FROM link WHERE input = ? AND type IN (1, 2) LIMIT 1", out)) {
-        fail(t, label, in, out,
-             fmt::format("causality: the data node is already an input of {}, so it cannot be created later",
-                         describe(*p)));
+      if (t == link_type::input_calc) {
+        // Causality: a calculation takes its inputs before it creates outputs.
+        if (auto d = first("SELECT output FROM link WHERE input = ? AND type = 3 LIMIT 1", out)) {
+          fail(t, label, in, out,
+               fmt::format("causality: the calculation already created {}, so it cannot take new inputs",
+                           describe(*d)));
+        }
       }
-    }
-    if (t == link_type::input_calc) {
-      // Causality: a calculation takes its inputs before it creates outputs.
-      if (auto d = first("SELECT output FROM link WHERE input = ? AND type = 3 LIMIT 1", out)) {
-        fail(t, label, in, out,
-             fmt::format("causality: the calculation already created {}, so it cannot take new inputs",
-                         describe(*d)));
-      }
-    }
-    if (is_call(t)) {
-      if (auto c = first("SELECT input FROM link WHERE output = ? AND type IN (5, 6) LIMIT 1", out)) {
-        fail(t, label, in, out,
-             fmt::format("a process is called by at most one workflow, and {} already called it", describe(*c)));
-      }
-      if (in == out) fail(t, label, in, out, "a workflow cannot call itself");
-      // The call graph is a forest: `out` must not be a caller of `in` (at any depth).
-      for (auto cur = caller(in); cur; cur = caller(*cur)) {
-        if (*cur == out) fail(t, label, in, out, "the call would make a cycle: the callee is already a caller of the caller");
+      if (is_call(t)) {
+        if (auto c = first("SELECT input FROM link WHERE output = ? AND type IN (5, 6) LIMIT 1", out)) {
+          fail(t, label, in, out,
+               fmt::format("a process is called by at most one workflow, and {} already called it", describe(*c)));
+        }
+        if (in == out) fail(t, label, in, out, "a workflow cannot call itself");
+        // The call graph is a forest: `out` must not be a caller of `in` (at any depth).
+        for (auto cur = caller(in); cur; cur = caller(*cur)) {
+          if (*cur == out) fail(t, label, in, out, "the call would make a cycle: the callee is already a caller of the caller");
+        }
       }
     }
     if (is_input(t) && rout) {
@@ -299,6 +309,7 @@ class write_tx : public store_reader {
       }
     }
     expect_process_changed(pk, "set the process state of");
+    if (is_terminal(s)) drop_live_rows(pk);
   }
   void set_exit(std::int64_t pk, int exit_status, std::string_view message = {}) {
     auto st = connection().cached("UPDATE node SET exit_status = ?, exit_message = ?, mtime = ? WHERE pk = ? AND kind > 0");
@@ -311,6 +322,15 @@ class write_tx : public store_reader {
   }
   /// Ends live process `pk`: its terminal state and exit status in one statement.
   void terminate(std::int64_t pk, process_state s, int exit_status, std::string_view message = {}) {
+    if (!try_terminate(pk, s, exit_status, message)) {
+      const auto cur = state_of(pk);
+      throw store_error(fmt::format("cannot end {} as {}: it has terminated ({})", describe(pk), to_string(s),
+                                    cur ? to_string(*cur) : std::string_view("?")));
+    }
+  }
+  /// As terminate(), but returns false (and changes nothing) if `pk` has already terminated,
+  /// e.g. killed by another program: the update is its own liveness check.
+  [[nodiscard]] bool try_terminate(std::int64_t pk, process_state s, int exit_status, std::string_view message = {}) {
     if (!is_terminal(s)) throw store_error(fmt::format("terminate({}) needs a terminal state, not {}", pk, to_string(s)));
     auto st = connection().cached(
         "UPDATE node SET process_state = ?1, exit_status = ?2, exit_message = ?3, mtime = ?4 WHERE pk = ?5 AND "
@@ -322,12 +342,11 @@ class write_tx : public store_reader {
     st->bind(5, pk);
     st->step();
     if (connection().changes() == 0) {
-      if (auto cur = state_of(pk); cur && is_terminal(*cur)) {
-        throw store_error(fmt::format("cannot end {} as {}: it has terminated ({})", describe(pk), to_string(s),
-                                      to_string(*cur)));
-      }
+      if (auto cur = state_of(pk); cur && is_terminal(*cur)) return false;
     }
     expect_process_changed(pk, "end");
+    drop_live_rows(pk);
+    return true;
   }
   /// Sets the caching hash of a live process node.
   void set_hash(std::int64_t pk, const digest& h) {
@@ -484,6 +503,13 @@ class write_tx : public store_reader {
     }
   }
   std::int64_t origin_id(const process_origin& o) {
+    // Interned once per transaction: a batch of calculations shares one origin.
+    if (last_origin_id_ != 0 && last_origin_ == o) return last_origin_id_;
+    last_origin_id_ = lookup_origin(o);
+    last_origin_ = o;
+    return last_origin_id_;
+  }
+  std::int64_t lookup_origin(const process_origin& o) {
     auto sel = connection().cached(
         "SELECT id FROM origin WHERE tessera_version = ? AND plugin_name = ? AND plugin_version = ?");
     sel->bind_all(o.tessera_version, o.plugin_name, o.plugin_version);
@@ -495,12 +521,19 @@ class write_tx : public store_reader {
   }
   node_kind kind_or_throw(std::int64_t pk, std::string_view role, link_type t) {
     if (const auto* r = find_recent(pk)) return r->kind;  // added by this transaction moments ago
+    // A node's kind never changes and, while this transaction holds the write lock, nobody
+    // can delete it: one lookup per node per transaction (a group commit links many
+    // children to the same few parents).
+    auto& cached = kinds_[static_cast<std::size_t>(pk) % kinds_.size()];
+    if (cached.first == pk) return cached.second;
     auto st = connection().cached("SELECT kind FROM node WHERE pk = ?");
     st->bind(1, pk);
     if (!st->step()) {
       throw link_rule_error(fmt::format("cannot add {} link: its {} node {} does not exist", to_string(t), role, pk));
     }
-    return node_kind_from_int(st->int64(0));
+    const auto k = node_kind_from_int(st->int64(0));
+    cached = {pk, k};
+    return k;
   }
   std::optional<std::int64_t> first(std::string_view sql, std::int64_t pk) {
     auto st = connection().cached(sql);
@@ -518,6 +551,15 @@ class write_tx : public store_reader {
       throw store_error(fmt::format("cannot {} {}: not a process node", what, describe(pk)));
     }
     throw not_found_error(fmt::format("cannot {} node {}: it does not exist", what, pk));
+  }
+  // What only a live process has: its live_process row, checkpoint and control row.
+  void drop_live_rows(std::int64_t pk) {
+    for (const char* sql : {"DELETE FROM live_process WHERE pk = ?", "DELETE FROM checkpoint WHERE node = ?",
+                            "DELETE FROM process_control WHERE node = ?"}) {
+      auto st = connection().cached(sql);
+      st->bind(1, pk);
+      st->step();
+    }
   }
   std::optional<node_kind> find_kind(std::int64_t pk) {
     auto st = connection().cached("SELECT kind FROM node WHERE pk = ?");
@@ -572,6 +614,10 @@ class write_tx : public store_reader {
     return nullptr;
   }
   std::array<recent_node, 8> recent_{};
+  // kinds looked up by this transaction, direct-mapped by pk (pk 0 never exists)
+  std::array<std::pair<std::int64_t, node_kind>, 64> kinds_{};
+  process_origin last_origin_;
+  std::int64_t last_origin_id_ = 0;
   std::size_t recent_next_ = 0;
   std::unique_lock<std::mutex> lock_;
   std::unique_ptr<store_detail::immediate_transaction> tx_;

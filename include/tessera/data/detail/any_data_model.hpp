@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <concepts>
 #include <string_view>
 #include <typeinfo>
@@ -30,8 +31,25 @@ struct any_data_model {
   // out = the serialized value (an out parameter: nlohmann::json may be incomplete here).
   virtual void write_json(nlohmann::json& out) const = 0;
   virtual digest hash() const = 0;
+  // hash(), computed once: the value never changes, and the engine asks on one thread
+  // (before a write) so that the store's committer, the bottleneck, need not. Threads that
+  // race compute the same digest; the first to finish keeps it.
+  digest cached_hash() const {
+    if (hash_state_.load(std::memory_order_acquire) == 2) return hash_;
+    const digest d = hash();
+    int expected = 0;
+    if (hash_state_.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+      hash_ = d;
+      hash_state_.store(2, std::memory_order_release);
+    }
+    return d;
+  }
   // Precondition: other.type() == type().
   virtual bool equals_same_type(const any_data_model& other) const = 0;
+
+ private:
+  mutable std::atomic<int> hash_state_{0};  // 0: none, 1: being stored, 2: hash_ valid
+  mutable digest hash_{};
 };
 
 template <data_type T>

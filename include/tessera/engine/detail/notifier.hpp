@@ -5,6 +5,7 @@
 // runner's slow poll of the control table is only a safety net.
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -73,6 +74,7 @@ class profile_watcher {
 
  private:
   void loop() {
+    ::pthread_setname_np(::pthread_self(), "tessera-watch");
     pollfd fds[2] = {{inotify_, POLLIN, 0}, {stop_, POLLIN, 0}};
     char buf[4096];
     for (;;) {
