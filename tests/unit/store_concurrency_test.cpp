@@ -4,9 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <future>
 #include <set>
 #include <string>
@@ -183,6 +185,34 @@ TEST(StoreGroupCommit, CachedKindsAndOriginsOfARolledBackUnitAreForgotten) {
   EXPECT_EQ(r.incoming(calc).size(), 1u);
   EXPECT_EQ(r.node(calc).origin, (process_origin{"0.1.0", "rolled.back", "9"}));
   EXPECT_EQ(st.integrity_check(), "ok");
+}
+
+// The writer leaves WAL checkpoints to a thread of their own; the WAL stays bounded (a
+// tiny threshold here, so the test crosses it many times) and nothing is lost.
+TEST(StoreGroupCommit, TheWalIsCheckpointedOffTheWriterAndStaysBounded) {
+  temp_dir d;
+  profile_options o;
+  o.wal_autocheckpoint_pages = 50;
+  o.group_commit_delay = std::chrono::microseconds(0);
+  std::uintmax_t wal_max = 0;
+  {
+    store st(d.path(), o);
+    const auto wal = st.profile().database_path().string() + "-wal";
+    for (int i = 0; i < 300; ++i) {
+      st.write([&](write_tx& tx) {
+        for (int j = 0; j < 20; ++j) (void)write_record(tx, fmt::format("r{}.{}", i, j), i);
+      });
+      wal_max = std::max(wal_max, std::filesystem::file_size(wal));
+    }
+    auto r = st.read();
+    EXPECT_EQ(r.recent_processes(10000).size(), 6000u);
+    // without checkpoints the WAL would hold every page written: far more than this
+    EXPECT_LT(wal_max, std::uintmax_t{8} << 20) << "WAL grew to " << wal_max << " bytes";
+    EXPECT_GT(r.connection().scalar_int("PRAGMA page_count"), 200);  // the database file got the pages
+    EXPECT_EQ(st.integrity_check(), "ok");
+  }
+  store again(d.path());
+  EXPECT_EQ(again.read().recent_processes(10000).size(), 6000u);
 }
 
 TEST(StoreGroupCommit, DirectAndGroupedWritesInterleave) {

@@ -58,10 +58,12 @@ struct profile_options {
   std::size_t group_commit_max_batch = 1024;
   /// SQLite page cache per connection, KiB.
   std::int64_t cache_kib = 32768;
-  /// Pages the WAL may hold before a commit copies them into the database (SQLite's
+  /// Pages the WAL may hold before they are copied back into the database (SQLite's
   /// default is 1,000). A page rewritten by many commits is copied once per checkpoint, so
-  /// fewer, larger checkpoints cost the committing thread less: ~10-15% more calcfunctions/s
-  /// at 10,000 (a WAL of up to ~40 MB).
+  /// fewer, larger checkpoints cost less: ~10-15% more calcfunctions/s at 10,000 (a WAL of
+  /// ~40 MB). A store's checkpoints run on a thread of their own (tessera-ckpt), not on the
+  /// writer; past 4x this size the writer checkpoints too. 0: SQLite never checkpoints
+  /// automatically.
   std::int64_t wal_autocheckpoint_pages = 10000;
 };
 

@@ -25,6 +25,10 @@
 // commit runs, new units accumulate for the next batch, so throughput is not capped by
 // commits per second; the delay a unit can see is bounded by the batch before it plus
 // group_commit_delay.
+//
+// Checkpoints: the WAL is copied back into the database by a thread of its own once it
+// holds profile_options::wal_autocheckpoint_pages pages (PASSIVE: it never blocks the
+// writer), not by the commit that crossed the threshold.
 #include <pthread.h>
 
 #include <chrono>
@@ -146,7 +150,12 @@ class store {
       : profile_(profile::open(dir, options)),
         writer_(profile_.connect()),
         pool_(profile_),
-        files_(profile_.repository_path()) {}
+        files_(profile_.repository_path()) {
+    // The writer does not copy the WAL back into the database itself (that stalled every
+    // commit that crossed the threshold): a checkpointer thread does, while the writer goes
+    // on appending. See on_wal_commit.
+    if (profile_.options().wal_autocheckpoint_pages > 0) ::sqlite3_wal_hook(writer_.get(), &store::on_wal_commit, this);
+  }
   store(const store&) = delete;
   store& operator=(const store&) = delete;
   ~store() {
@@ -156,6 +165,13 @@ class store {
     }
     qcv_.notify_all();
     if (committer_.joinable()) committer_.join();
+    {
+      std::lock_guard lk(cm_);
+      checkpoint_stop_ = true;
+    }
+    ccv_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
+    ::sqlite3_wal_hook(writer_.get(), nullptr, nullptr);
   }
 
   [[nodiscard]] const tessera::profile& profile() const noexcept { return profile_; }
@@ -272,6 +288,48 @@ class store {
     std::chrono::steady_clock::time_point arrived;
   };
 
+  // Called by SQLite after each commit of the writer, with the WAL's size in pages.
+  static int on_wal_commit(void* self, sqlite3* db, const char*, int pages) {
+    auto* st = static_cast<store*>(self);
+    const auto threshold = st->profile_.options().wal_autocheckpoint_pages;
+    if (pages < threshold) return SQLITE_OK;
+    if (pages >= 4 * threshold) {
+      // The checkpointer is not keeping up (or a long reader holds it back): the writer
+      // helps, as SQLite's own auto-checkpoint would, so the WAL stays bounded.
+      ::sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      return SQLITE_OK;
+    }
+    {
+      std::lock_guard lk(st->cm_);
+      if (st->checkpoint_stop_) return SQLITE_OK;
+      st->checkpoint_wanted_ = true;
+      if (!st->checkpointer_.joinable()) st->checkpointer_ = std::thread([st] { st->checkpoint_loop(); });
+    }
+    st->ccv_.notify_one();
+    return SQLITE_OK;
+  }
+
+  void checkpoint_loop() {
+    ::pthread_setname_np(::pthread_self(), "tessera-ckpt");
+    std::optional<store_detail::connection> c;
+    std::unique_lock lk(cm_);
+    for (;;) {
+      ccv_.wait(lk, [&] { return checkpoint_stop_ || checkpoint_wanted_; });
+      if (checkpoint_stop_) return;
+      checkpoint_wanted_ = false;
+      lk.unlock();
+      try {
+        if (!c) c.emplace(profile_.connect());
+        // PASSIVE: copies what no reader still needs, never blocks the writer. BUSY (another
+        // checkpoint running, e.g. another program's) just means: next time.
+        ::sqlite3_wal_checkpoint_v2(c->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      } catch (const std::exception&) {
+        // cannot open a connection now: the writer's fallback keeps the WAL bounded
+      }
+      lk.lock();
+    }
+  }
+
   void commit_loop() {
     ::pthread_setname_np(::pthread_self(), "tessera-commit");  // visible in top -H and gdb
     const auto delay = profile_.options().group_commit_delay;
@@ -316,6 +374,7 @@ class store {
         }
       }
       tx.commit();
+      wtx.committed();
     } catch (...) {
       batch_error = std::current_exception();
     }
@@ -348,6 +407,12 @@ class store {
   bool stop_ = false;
   group_commit_stats stats_;
   std::thread committer_;
+
+  std::mutex cm_;
+  std::condition_variable ccv_;
+  bool checkpoint_wanted_ = false;
+  bool checkpoint_stop_ = false;
+  std::thread checkpointer_;
 };
 
 }  // namespace tessera

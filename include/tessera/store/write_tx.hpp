@@ -57,7 +57,15 @@ class write_tx : public store_reader {
     }
     if (!tx_ || !tx_->active()) throw store_error("commit() of a write transaction that already ended");
     tx_->commit();
+    committed();
     if (lock_.owns_lock()) lock_.unlock();
+  }
+  /// The transaction this write_tx wrote in has committed: what it learnt about the nodes
+  /// it added is now true for good (the group committer calls it after a batch's COMMIT).
+  void committed() noexcept {
+    auto& memo = connection().memo();
+    for (const auto& [pk, kind] : added_) memo.remember(pk, static_cast<std::uint8_t>(kind));
+    added_.clear();
   }
   void rollback() {
     if (batch_) throw store_error("rollback() inside a group-commit unit: throw to roll the unit back");
@@ -69,6 +77,7 @@ class write_tx : public store_reader {
   /// a failed unit back to its savepoint).
   void forget_recent() noexcept {
     kinds_.fill({});
+    added_.clear();  // some were rolled back; the others are simply not remembered
     last_origin_id_ = 0;  // it may have been inserted by the unit rolled back
     for (auto& r : recent_) r = {};
     recent_next_ = 0;
@@ -122,6 +131,8 @@ class write_tx : public store_reader {
       live->bind(1, pk);
       live->step();
     }
+    if (first_added_ == 0) first_added_ = pk;
+    if (added_.size() < store_detail::committed_memo::size) added_.push_back({pk, n.kind});
     auto& slot = recent_[recent_next_++ % recent_.size()];
     slot.pk = pk;
     slot.kind = n.kind;
@@ -526,6 +537,8 @@ class write_tx : public store_reader {
     // children to the same few parents).
     auto& cached = kinds_[static_cast<std::size_t>(pk) % kinds_.size()];
     if (cached.first == pk) return cached.second;
+    auto& memo = connection().memo();
+    if (auto k = memo.kind(pk)) return node_kind_from_int(*k);  // committed earlier: true for good
     auto st = connection().cached("SELECT kind FROM node WHERE pk = ?");
     st->bind(1, pk);
     if (!st->step()) {
@@ -533,6 +546,9 @@ class write_tx : public store_reader {
     }
     const auto k = node_kind_from_int(st->int64(0));
     cached = {pk, k};
+    // New rows get pks above every existing one: a pk below the first this transaction
+    // added was committed before it began.
+    if (first_added_ == 0 || pk < first_added_) memo.remember(pk, static_cast<std::uint8_t>(k));
     return k;
   }
   std::optional<std::int64_t> first(std::string_view sql, std::int64_t pk) {
@@ -616,6 +632,8 @@ class write_tx : public store_reader {
   std::array<recent_node, 8> recent_{};
   // kinds looked up by this transaction, direct-mapped by pk (pk 0 never exists)
   std::array<std::pair<std::int64_t, node_kind>, 64> kinds_{};
+  std::vector<std::pair<std::int64_t, node_kind>> added_;  // nodes added, remembered once committed
+  std::int64_t first_added_ = 0;                           // pk of the first node added, 0: none
   process_origin last_origin_;
   std::int64_t last_origin_id_ = 0;
   std::size_t recent_next_ = 0;

@@ -4,6 +4,7 @@
 // guard. Internal to tessera::store (users go through store / query).
 #include <sqlite3.h>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -168,6 +169,20 @@ class statement_lease {
   bool* in_use_;
 };
 
+/// Node kinds by pk, direct-mapped. Only facts about COMMITTED nodes go in: a node's kind
+/// never changes and nodes are never deleted, so such a fact stays true for every process
+/// sharing the profile; an uncommitted node's pk may be handed out again after a rollback.
+struct committed_memo {
+  static constexpr std::size_t size = 4096;
+  std::array<std::pair<std::int64_t, std::uint8_t>, size> kinds{};  // pk 0: empty
+  [[nodiscard]] std::optional<std::uint8_t> kind(std::int64_t pk) const noexcept {
+    const auto& e = kinds[static_cast<std::size_t>(pk) % size];
+    if (e.first == pk && pk != 0) return e.second;
+    return std::nullopt;
+  }
+  void remember(std::int64_t pk, std::uint8_t kind) noexcept { kinds[static_cast<std::size_t>(pk) % size] = {pk, kind}; }
+};
+
 /// One SQLite connection with a statement cache. Not thread-safe: the store guards it.
 class connection {
  public:
@@ -230,6 +245,12 @@ class connection {
     }
     return statement_lease(it->second->stmt, it->second->in_use);
   }
+  /// Facts about committed rows that never change, kept for the writer's checks (see
+  /// committed_memo); made on first use.
+  committed_memo& memo() {
+    if (!memo_) memo_ = std::make_unique<committed_memo>();
+    return *memo_;
+  }
   [[nodiscard]] std::int64_t last_insert_rowid() const noexcept { return sqlite3_last_insert_rowid(db_); }
   [[nodiscard]] int changes() const noexcept { return sqlite3_changes(db_); }
   [[nodiscard]] bool in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
@@ -255,6 +276,7 @@ class connection {
   }
 
   sqlite3* db_ = nullptr;
+  std::unique_ptr<committed_memo> memo_;
   struct cache_entry {
     statement stmt;
     bool in_use = false;
