@@ -52,7 +52,8 @@ inline node_kind node_kind_from_int(std::int64_t v) {
 }
 
 /// Process states (AiiDA/plumpy). Stored as text in node.process_state. Entering a terminal
-/// state deletes the process's checkpoint (a trigger does it, so no path can forget).
+/// state deletes the process's live_process row, checkpoint and control row, in the same
+/// statement group (write_tx::terminate and set_process_state, the only writers of a state).
 enum class process_state : std::uint8_t { created, running, waiting, finished, excepted, killed };
 
 constexpr std::string_view to_string(process_state s) noexcept {
