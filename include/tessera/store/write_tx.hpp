@@ -76,7 +76,6 @@ class write_tx : public store_reader {
   /// Drops cached facts about nodes added so far (the group committer calls it after rolling
   /// a failed unit back to its savepoint).
   void forget_recent() noexcept {
-    kinds_.fill({});
     added_.clear();  // some were rolled back; the others are simply not remembered
     last_origin_id_ = 0;  // it may have been inserted by the unit rolled back
     for (auto& r : recent_) r = {};
@@ -532,11 +531,8 @@ class write_tx : public store_reader {
   }
   node_kind kind_or_throw(std::int64_t pk, std::string_view role, link_type t) {
     if (const auto* r = find_recent(pk)) return r->kind;  // added by this transaction moments ago
-    // A node's kind never changes and, while this transaction holds the write lock, nobody
-    // can delete it: one lookup per node per transaction (a group commit links many
-    // children to the same few parents).
-    auto& cached = kinds_[static_cast<std::size_t>(pk) % kinds_.size()];
-    if (cached.first == pk) return cached.second;
+    // A node's kind never changes and nodes are never deleted: what a committed node's kind
+    // is, is known for good (a group commit links many children to the same few parents).
     auto& memo = connection().memo();
     if (auto k = memo.kind(pk)) return node_kind_from_int(*k);  // committed earlier: true for good
     auto st = connection().cached("SELECT kind FROM node WHERE pk = ?");
@@ -545,7 +541,6 @@ class write_tx : public store_reader {
       throw link_rule_error(fmt::format("cannot add {} link: its {} node {} does not exist", to_string(t), role, pk));
     }
     const auto k = node_kind_from_int(st->int64(0));
-    cached = {pk, k};
     // New rows get pks above every existing one: a pk below the first this transaction
     // added was committed before it began.
     if (first_added_ == 0 || pk < first_added_) memo.remember(pk, static_cast<std::uint8_t>(k));
@@ -630,8 +625,6 @@ class write_tx : public store_reader {
     return nullptr;
   }
   std::array<recent_node, 8> recent_{};
-  // kinds looked up by this transaction, direct-mapped by pk (pk 0 never exists)
-  std::array<std::pair<std::int64_t, node_kind>, 64> kinds_{};
   std::vector<std::pair<std::int64_t, node_kind>> added_;  // nodes added, remembered once committed
   std::int64_t first_added_ = 0;                           // pk of the first node added, 0: none
   process_origin last_origin_;
