@@ -13,12 +13,31 @@
 #include <tessera/calcjob/transport.hpp>
 
 namespace tessera {
-// Interfaces of the engine-bound groups, defined by the layers that run them (calcjob
-// lifecycle, engine): declared here so factories have a type before those layers exist.
-class calculation_plugin;
+namespace spec {
+class runtime_spec;
+}
+
+// Interfaces of the engine-bound groups, completed by the layers that run them (calcjob
+// lifecycle, engine; each addition bumps plugin::abi_version). Parsers and data are only
+// declared, so factories have a type before those layers exist.
 class parser_plugin;
-class workflow_plugin;
 class data_plugin;
+
+/// A process offered by a plugin (groups calculations and workflows). For now it gives what
+/// is known without running anything: its spec, e.g. spec::runtime_spec_of<P>(). The spec
+/// lives in the plugin's library, which the object keeps loaded. Plugin and program must
+/// agree on runtime_spec's layout: the same tessera headers, and both header-only or both
+/// TESSERA_SEPARATE_COMPILATION.
+class process_plugin {
+ public:
+  process_plugin() = default;
+  process_plugin(const process_plugin&) = delete;
+  process_plugin& operator=(const process_plugin&) = delete;
+  virtual ~process_plugin() = default;
+  [[nodiscard]] virtual const spec::runtime_spec& spec() const = 0;
+};
+class calculation_plugin : public process_plugin {};
+class workflow_plugin : public process_plugin {};
 }  // namespace tessera
 
 namespace tessera::plugin {
