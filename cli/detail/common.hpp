@@ -97,5 +97,6 @@ void add_process_commands(CLI::App& app, globals& g);
 void add_node_commands(CLI::App& app, globals& g);
 void add_computer_commands(CLI::App& app, globals& g);
 void add_storage_commands(CLI::App& app, globals& g);
+void add_plugin_commands(CLI::App& app, globals& g);
 
 }  // namespace tessera::cli

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end tests of the `tessera` CLI, one section per CTest test (tests/cli/CMakeLists.txt):
-#   cli_test.sh SECTION TESSERA FIXTURE WORKDIR
+#   cli_test.sh SECTION TESSERA FIXTURE WORKDIR TEST_PLUGIN
 # Each section works in a fresh WORKDIR/SECTION with its own HOME and XDG folders, fills
 # profiles with cli_fixture (real work chains run by the engine), and checks the output and
 # exit status of every command, including every error path. Prints "N passed, M failed".
 set -u
-section=$1 T=$(realpath "$2") F=$(realpath "$3")
+section=$1 T=$(realpath "$2") F=$(realpath "$3") P=$(realpath "${5:-/nonexistent}")
 work="$4/$section"
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 export HOME="$work" XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data"
@@ -40,6 +40,9 @@ has() { printf '%s\n' "$out" | grep -Eq -- "$1"; }
 hasnt() { ! printf '%s\n' "$out" | grep -Eq -- "$1"; }
 one_line_error() { [[ $(printf '%s\n' "$err" | grep -c .) -eq 1 && $err == error:* ]]; }
 json_len() { python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$out"; }
+# json_ok EXPR: the Python expression EXPR is true of the last output parsed as JSON (d);
+# shell values reach it through the environment (os.environ).
+json_ok() { python3 -c "import json, os, sys; d = json.load(sys.stdin); sys.exit(0 if ($1) else 1)" <<<"$out"; }
 
 fill() {  # fill DIR: a profile with processes; sets pk_<name> variables
   "$T" init --no-default "$1" >/dev/null || { echo "FAIL: init $1"; exit 1; }
@@ -284,6 +287,73 @@ errors)
   t 1 "already terminated \(excepted\)" "$T" process play "$pk_faulty"
   t 0 "Usage" "$T" --help
   t 0 "Usage" "$T" process list --help
+  ;;
+plugin)
+  # Plugin folders of this test: the test plugin (a calculation and a workflow), a text file
+  # named .so and a second copy of the plugin (its names taken already): both refused.
+  lib_name=$(basename "$P")
+  here=$(pwd -P)  # the registry lists canonical paths
+  mkdir -p plugins bad dup && cp "$P" plugins/ && cp "$P" dup/ && printf 'not a library\n' >bad/notes.so
+  export TESSERA_PLUGIN_PATH="$here/plugins:$here/bad:$here/dup"
+  export lib="$here/plugins/$lib_name" here
+  t 0 '^GROUP +NAME +VERSION +LIBRARY$' "$T" plugin list
+  ok "lists the calculation" has "^calculations +test\.scale +[0-9]+\.[0-9]+\.[0-9]+ +$lib$"
+  ok "lists the workflow" has "^workflows +test\.double_twice +[0-9]+\.[0-9]+\.[0-9]+ +$lib$"
+  rows=$(printf '%s\n' "$out" | sed -n '2,/^$/p' | awk 'NF == 4 {print $1 " " $2}')
+  ok "the table has rows" [ -n "$rows" ] && ok "sorted by group, then name" [ "$rows" = "$(LC_ALL=C sort <<<"$rows")" ]
+  ok "refused libraries are listed" has '^2 libraries refused \(the plugins in them are not available\):$'
+  ok "a text file named .so is refused, with why" has "^  plugin file '$here/bad/notes\.so' is not a shared library \(no ELF header\)$"
+  ok "a repeated name is refused, naming both files" \
+    has "^  plugin file '$here/dup/$lib_name': (calculations|workflows) entry point 'test\.(scale|double_twice)' is already provided by '$lib'$"
+  ok "no colours when stdout is not a terminal" hasnt $'\e'
+  if command -v script >/dev/null; then
+    t 0 $'^  \e\\[31mplugin file' script -qec "$T plugin list" /dev/null
+  fi
+  t 0 '"name": "test.scale"' "$T" plugin list --json
+  ok "JSON lists both plugins, sorted" json_ok '[(p["group"], p["name"]) for p in d["plugins"]] == sorted((p["group"], p["name"]) for p in d["plugins"])
+    and {"group": "calculations", "name": "test.scale", "version": d["plugins"][0]["version"], "library": os.environ["lib"]} in d["plugins"]
+    and any(p["name"] == "test.double_twice" and p["group"] == "workflows" for p in d["plugins"])'
+  ok "JSON lists the refused libraries with their reason" json_ok 'sorted(r["library"] for r in d["refused"]) == sorted([os.environ["here"] + "/bad/notes.so", os.environ["here"] + "/dup/" + os.path.basename(os.environ["lib"])])
+    and all(r["library"] in r["reason"] for r in d["refused"])'
+  ok "JSON gives the folders scanned, TESSERA_PLUGIN_PATH first" json_ok 'd["directories"][:3] == [os.environ["here"] + s for s in ("/plugins", "/bad", "/dup")]'
+  t 0 "^workflows +test\.double_twice +" "$T" plugin list workflows
+  ok "the group filter hides other groups" hasnt '^calculations '
+  ok "refused libraries are listed under a filter too" has 'notes\.so'
+  t 0 '"name": "test.scale"' "$T" plugin list calculations --json
+  ok "JSON with a group: that group only" json_ok 'd["plugins"] and all(p["group"] == "calculations" for p in d["plugins"]) and len(d["refused"]) == 2'
+  t 0 "^no parsers plugins found in the plugin folders \[$here/plugins:$here/bad:$here/dup" "$T" plugin list parsers
+  t 2 "^error: unknown plugin group 'bogus' for .tessera plugin list.: use one of calculations, data, parsers, schedulers, transports, workflows$" \
+    "$T" plugin list bogus && ok "one-line error" one_line_error
+  ok "a usage error prints nothing on stdout" [ -z "$out" ]
+
+  t 0 '^# test\.scale$' "$T" spec show test.scale
+  ok "the Markdown lists the inputs" has '^\| `x` \| core\.int \| yes \|  \| the value to scale \|$'
+  ok "the Markdown gives defaults" has '^\| `factor` \| core\.int \| [a-z]+ \| `2` \|  \|$'
+  ok "the Markdown lists the outputs" has '^\| `result` \| core\.int \| yes \|'
+  ok "the Markdown lists the exit codes" has '^\| 410 \| `ERROR_OVERFLOW` \| the result does not fit \|$'
+  t 0 '^# test\.double_twice$' "$T" spec show test.double_twice
+  ok "a workflow's Markdown has its outline" has '^## Outline$' && ok "the outline's steps" has '^first$'
+  t 0 '"process": "test.scale"' "$T" spec show test.scale --json
+  ok "JSON spec: ports, defaults and exit codes" json_ok 'd["inputs"]["x"]["type"] == "core.int" and d["inputs"]["factor"]["default"] == 2
+    and d["outputs"]["result"]["type"] == "core.int" and {"status": 410, "label": "ERROR_OVERFLOW", "message": "the result does not fit"} in d["exit_codes"]'
+  t 0 '"process": "test.double_twice"' "$T" spec show test.double_twice --group workflows --json
+  ok "JSON spec: the outline" json_ok 'd["outline"] == [{"step": "first"}, {"step": "second"}]'
+  t 1 "^error: no calculations or workflows plugin named 'nope' \(2 plugin libraries were refused\): list the plugins with .tessera plugin list.$" \
+    "$T" spec show nope && ok "one-line error" one_line_error
+  t 1 "^error: no calculations or workflows plugin named 'nope': list the plugins with .tessera plugin list.$" \
+    env TESSERA_PLUGIN_PATH="$here/plugins" "$T" spec show nope
+  t 1 "^error: no calculations plugin named 'test\.double_twice'" "$T" spec show test.double_twice --group calculations
+  t 2 "^error: transports plugins have no spec: --group takes calculations or workflows$" "$T" spec show test.scale --group transports
+  t 2 "^error: unknown plugin group 'bogus' for --group" "$T" spec show test.scale --group bogus
+  t 2 "NAME is required" "$T" spec show
+
+  # Installed, the tool scans the plugin folder of its own prefix instead of the build's.
+  mkdir -p prefix/bin && cp "$T" prefix/bin/tessera
+  t 0 '' env -u TESSERA_PLUGIN_PATH prefix/bin/tessera plugin list --json
+  ok "the installed tool scans only its prefix's plugin folder" json_ok 'len(d["directories"]) == 1 and d["directories"][0].startswith(os.environ["here"] + "/prefix/bin/../")'
+  installed=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["directories"][0])' <<<"$out")
+  mkdir -p "$installed" && cp "$P" "$installed/"
+  t 0 "^calculations +test\.scale +.* $(realpath "$installed")/$lib_name$" env -u TESSERA_PLUGIN_PATH prefix/bin/tessera plugin list
   ;;
 *)
   echo "unknown section $section"; exit 2 ;;
