@@ -27,7 +27,8 @@ std::vector<fs::path> plugin_directories() {
   std::error_code ec;
   const auto exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec && !fs::equivalent(exe, TESSERA_CLI_BUILD_BINARY, ec)) {
-    std::erase(dirs, fs::path(TESSERA_PLUGIN_DEFAULT_DIR));
+    // default_directories() puts it last; the same folder named in TESSERA_PLUGIN_PATH stays.
+    if (!dirs.empty() && dirs.back() == fs::path(TESSERA_PLUGIN_DEFAULT_DIR)) dirs.pop_back();
     dirs.push_back(exe.parent_path() / TESSERA_CLI_INSTALLED_PLUGINS);
   }
 #endif

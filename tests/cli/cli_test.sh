@@ -343,6 +343,11 @@ plugin)
   t 1 "^error: no calculations or workflows plugin named 'nope': list the plugins with .tessera plugin list.$" \
     env TESSERA_PLUGIN_PATH="$here/plugins" "$T" spec show nope
   t 1 "^error: no calculations plugin named 'test\.double_twice'" "$T" spec show test.double_twice --group calculations
+  t 0 '' "$T" plugin list transports
+  if has '^transports +core\.local '; then  # the shipped plugins are built: a name of another group
+    t 1 "^error: no calculations or workflows plugin named 'core\.local' \('core\.local' is a transports plugin, which has no spec\)" \
+      "$T" spec show core.local
+  fi
   t 2 "^error: transports plugins have no spec: --group takes calculations or workflows$" "$T" spec show test.scale --group transports
   t 2 "^error: unknown plugin group 'bogus' for --group" "$T" spec show test.scale --group bogus
   t 2 "NAME is required" "$T" spec show
