@@ -1,7 +1,6 @@
 #pragma once
 
 #include <concepts>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -28,7 +27,8 @@ namespace tessera {
 
 // Any data value, type-erased: what ports, the store and the registry pass
 // around when the concrete type is known only at run time. Immutable, and a
-// copy shares the value (shared_ptr<const ...>), so copies are cheap and safe
+// copy shares the value (an intrusive atomic count, not shared_ptr: <memory>
+// would cost every unit that declares a process), so copies are cheap and safe
 // across threads.
 class any_data {
  public:
@@ -37,8 +37,24 @@ class any_data {
   // Implicit, so an Int can be passed where an any_data is expected.
   template <class T>
     requires(!std::same_as<std::remove_cvref_t<T>, any_data> && data_type<T>)
-  any_data(T value)
-      : model_(std::make_shared<const detail::any_data_model_for<T>>(std::move(value))) {}
+  any_data(T value) : model_(new detail::any_data_model_for<T>(std::move(value))) {}
+
+  any_data(const any_data& other) noexcept : model_(other.model_) {
+    if (model_) model_->retain();
+  }
+  any_data(any_data&& other) noexcept : model_(std::exchange(other.model_, nullptr)) {}
+  any_data& operator=(const any_data& other) noexcept {
+    any_data(other).swap(*this);
+    return *this;
+  }
+  any_data& operator=(any_data&& other) noexcept {
+    any_data(std::move(other)).swap(*this);
+    return *this;
+  }
+  ~any_data() {
+    if (model_) model_->release();
+  }
+  void swap(any_data& other) noexcept { std::swap(model_, other.model_); }
 
   bool has_value() const noexcept { return model_ != nullptr; }
   explicit operator bool() const noexcept { return has_value(); }
@@ -64,10 +80,7 @@ class any_data {
   template <data_type T>
   const T& get() const {
     if (const T* p = get_if<T>()) return *p;
-    std::string msg = "expected ";
-    msg += type_name_of<T>();
-    msg += model_ ? ", holds " + std::string(model_->type_name()) : ", holds nothing (empty any_data)";
-    throw data_error(msg);
+    throw_wrong_type(type_name_of<T>());
   }
 
   TESSERA_DECL nlohmann::json serialize() const;
@@ -91,12 +104,15 @@ class any_data {
 
 
  private:
+  // Out of line: the message is built in one place, not in every get<T>() a step makes.
+  [[noreturn]] TESSERA_DECL void throw_wrong_type(std::string_view expected) const;
+
   const detail::any_data_model& checked() const {
     if (!model_) throw data_error("any_data is empty");
     return *model_;
   }
 
-  std::shared_ptr<const detail::any_data_model> model_;
+  const detail::any_data_model* model_ = nullptr;  // counted: retain()/release()
 };
 
 }  // namespace tessera

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <bit>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -51,7 +50,7 @@ TESSERA_DECL canonical_tag canonical_tag_of(const nlohmann::json& j);
 TESSERA_DECL std::int64_t canonical_int(const nlohmann::json& j);
 
 inline std::uint64_t canonical_float_bits(double d) noexcept {
-  if (std::isnan(d)) return 0x7ff8000000000000u;
+  if (d != d) return 0x7ff8000000000000u;  // NaN; not std::isnan, to keep <cmath> out
   if (d == 0.0) return 0;  // folds -0.0 into +0.0
   return std::bit_cast<std::uint64_t>(d);
 }

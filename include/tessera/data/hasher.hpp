@@ -4,7 +4,8 @@
 #include <span>
 #include <string_view>
 
-#include <sodium.h>
+#include <sodium/core.h>  // not <sodium.h>, which parses every libsodium API
+#include <sodium/crypto_generichash.h>
 
 #include <tessera/data/detail/sodium.hpp>
 #include <tessera/data/digest.hpp>

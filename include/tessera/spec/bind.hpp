@@ -1,7 +1,6 @@
 #pragma once
 // Binding a spec to its process class: the run-time spec, the process's name, the outline's
 // JSON form, and the check that every step and condition belongs to the process.
-#include <algorithm>
 #include <concepts>
 #include <string>
 #include <string_view>
@@ -25,13 +24,22 @@ concept has_process_name = requires {
 
 // `static constexpr std::string_view process_name = "mylab.relax";` names a process;
 // without it the C++ type name is used.
+namespace detail {
+// A constant, so the name is worked out once by the compiler (from __PRETTY_FUNCTION__ when
+// the process has no process_name), not by code at every in<"x">() that may report it.
+template <class Process>
+inline constexpr std::string_view process_name_v = [] {
+  if constexpr (has_process_name<Process>) {
+    return std::string_view(Process::process_name);
+  } else {
+    return type_name<Process>();
+  }
+}();
+}  // namespace detail
+
 template <class Process>
 constexpr std::string_view process_name_of() {
-  if constexpr (has_process_name<Process>) {
-    return Process::process_name;
-  } else {
-    return detail::type_name<Process>();
-  }
+  return detail::process_name_v<Process>;
 }
 
 namespace detail {

@@ -1,7 +1,6 @@
 #pragma once
 // A string usable as a template argument: port names, exit labels and namespaces are
 // compile-time strings so that the compiler can check every use of them.
-#include <algorithm>
 #include <cstddef>
 #include <string_view>
 
@@ -13,10 +12,10 @@ struct fixed_string {
 
   constexpr fixed_string() = default;
   constexpr fixed_string(const char (&text)[N + 1]) {  // NOLINT: implicit on purpose
-    std::copy_n(text, N + 1, data);
+    for (std::size_t i = 0; i <= N; ++i) data[i] = text[i];
   }
   constexpr fixed_string(std::string_view text, std::size_t) {  // used by concat only
-    std::copy_n(text.data(), N, data);
+    for (std::size_t i = 0; i < N; ++i) data[i] = text[i];
   }
 
   static constexpr std::size_t size() { return N; }
@@ -41,9 +40,9 @@ constexpr auto join_dotted() {
     return A;
   } else {
     char buffer[A.size() + 1 + B.size()]{};
-    std::copy_n(A.data, A.size(), buffer);
+    for (std::size_t i = 0; i < A.size(); ++i) buffer[i] = A.data[i];
     buffer[A.size()] = '.';
-    std::copy_n(B.data, B.size(), buffer + A.size() + 1);
+    for (std::size_t i = 0; i < B.size(); ++i) buffer[A.size() + 1 + i] = B.data[i];
     return fixed_string<A.size() + 1 + B.size()>(std::string_view(buffer, sizeof buffer), 0);
   }
 }

@@ -69,7 +69,9 @@ template <class F>
 constexpr auto validator(F fn) { return validator_option<F>{std::move(fn)}; }
 
 struct help_option { std::string text; };
-inline help_option help(std::string text) { return {std::move(text)}; }
+// Out of line, like the option's use below: a spec's help texts are then a pointer and a
+// length at the call, not string code compiled into every define().
+TESSERA_DECL help_option help(std::string_view text);
 
 struct required_option { bool value; };
 constexpr required_option required(bool value = true) { return {value}; }
@@ -114,7 +116,8 @@ void apply_option(port_info& info, validator_option<F>&& o) {
     info.validator = [fn = std::move(o.fn)](const any_data& value) -> validation_message { return fn(value.template get<T>()); };
   }
 }
-template <class T> void apply_option(port_info& info, help_option&& o) { info.help = std::move(o.text); }
+TESSERA_DECL void apply_help(port_info& info, help_option&& o);
+template <class T> void apply_option(port_info& info, help_option&& o) { apply_help(info, std::move(o)); }
 template <class T> void apply_option(port_info& info, required_option o) { info.required = o.value; }
 template <class T> void apply_option(port_info& info, non_db_option) { info.non_db = true; }
 

@@ -2,7 +2,6 @@
 // The concrete values given to (or produced by) a process: a tree of namespaces whose
 // leaves are data values, addressed by dotted names ("options.resources.num_machines").
 #include <map>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,10 +10,10 @@
 
 #include "../data/any_data.hpp"
 #include "../data/error.hpp"
-#include "../data/registry.hpp"
 
 namespace tessera {
 
+class data_registry;  // <tessera/data/registry.hpp>; not included: only from_typed_json needs it
 class port_values;
 
 // One entry: either a data value or a nested namespace.
@@ -24,9 +23,14 @@ class port_entry {
   explicit port_entry(any_data value) : value_(std::move(value)) {}
   TESSERA_DECL explicit port_entry(port_values nested);
   TESSERA_DECL port_entry(const port_entry& other);
-  port_entry(port_entry&&) noexcept = default;
+  port_entry(port_entry&& other) noexcept
+      : value_(std::move(other.value_)), nested_(std::exchange(other.nested_, nullptr)) {}
   TESSERA_DECL port_entry& operator=(const port_entry& other);
-  port_entry& operator=(port_entry&&) noexcept = default;
+  port_entry& operator=(port_entry&& other) noexcept {
+    value_ = std::move(other.value_);
+    std::swap(nested_, other.nested_);  // other deletes what this held
+    return *this;
+  }
   TESSERA_DECL ~port_entry();
 
   bool is_namespace() const noexcept { return nested_ != nullptr; }
@@ -38,7 +42,7 @@ class port_entry {
 
  private:
   any_data value_;
-  std::unique_ptr<port_values> nested_;
+  port_values* nested_ = nullptr;  // owned; a raw pointer keeps <memory> out of every spec
 };
 
 class port_values {
@@ -46,6 +50,13 @@ class port_values {
   using map_type = std::map<std::string, port_entry, std::less<>>;
 
   port_values() = default;
+  // Out of line: inlined, std::map's copy and destruction would be compiled again into
+  // every function that builds inputs.
+  TESSERA_DECL port_values(const port_values& other);
+  TESSERA_DECL port_values(port_values&& other) noexcept;
+  TESSERA_DECL port_values& operator=(const port_values& other);
+  TESSERA_DECL port_values& operator=(port_values&& other) noexcept;
+  TESSERA_DECL ~port_values();
 
   // Sets a value, creating the namespaces on its path. Throws data_error when the path
   // runs through a value ("a.b" when "a" holds data).
@@ -76,8 +87,9 @@ class port_values {
   // JSON that round-trips the types: {"x": {"type": "core.int", "value": 1}, "ns": {"entries": {...}}}.
   TESSERA_DECL nlohmann::json to_typed_json() const;
 
-  TESSERA_DECL static port_values from_typed_json(const nlohmann::json& j,
-                                     const data_registry& registry = data_registry::global());
+  // Values of the registered types: data_registry::global() unless another is given.
+  TESSERA_DECL static port_values from_typed_json(const nlohmann::json& j);
+  TESSERA_DECL static port_values from_typed_json(const nlohmann::json& j, const data_registry& registry);
 
   friend bool operator==(const port_values& a, const port_values& b) { return a.entries_ == b.entries_; }
 

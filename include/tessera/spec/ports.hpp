@@ -86,6 +86,30 @@ constexpr bool check_value() {
 // A copy of `values`, validated as inputs of `spec` (defaults applied); throws validation_error.
 TESSERA_DECL port_values validated_inputs(const runtime_spec& spec, const port_values& values);
 
+// The code behind in<"x">(), out<"y">(v) and set<"z">(v), one copy per value type instead of
+// one per port name: the name-specific functions only check and forward, so a process's
+// steps cost the compiler little more than its declaration (not inlined, for the same reason;
+// each does a map lookup or an allocation anyway).
+template <class T>
+[[gnu::noinline]] const T& input_value(const port_values& inputs, std::string_view process, std::string_view name) {
+  const any_data* value = inputs.find(name);
+  if (!value) throw_input_not_given(process, name);
+  if constexpr (std::is_same_v<T, any_data>) return *value;
+  else return value->get<T>();
+}
+
+template <class T>
+[[gnu::noinline]] const T* input_value_if(const port_values& inputs, std::string_view name) {
+  const any_data* value = inputs.find(name);
+  if constexpr (std::is_same_v<T, any_data>) return value;
+  else return value ? &value->get<T>() : nullptr;
+}
+
+template <class T, class V>
+[[gnu::noinline]] void set_value(port_values& values, std::string_view name, V&& value) {
+  values.set(name, to_any<T>(std::forward<V>(value)));
+}
+
 template <class Process, fixed_string Label>
 exit_code_value checked_exit() {
   if constexpr (spec_type_of<Process>::find_exit_code(Label.view()) == npos) {
@@ -106,19 +130,14 @@ class ports {
   template <fixed_string Name>
   const typename detail::port_type_of<Process, direction::input, Name>::type& in() const {
     using T = detail::port_type<Process, direction::input, Name>;
-    const any_data* value = inputs_.find(Name.view());
-    if (!value) detail::throw_input_not_given(process_name_of<Process>(), Name.view());
-    if constexpr (std::is_same_v<T, any_data>) return *value;
-    else return value->get<T>();
+    return detail::input_value<T>(inputs_, process_name_of<Process>(), Name.view());
   }
 
   // An optional input: nullptr when it was not given.
   template <fixed_string Name>
   const typename detail::port_type_of<Process, direction::input, Name>::type* in_if() const {
     using T = detail::port_type<Process, direction::input, Name>;
-    const any_data* value = inputs_.find(Name.view());
-    if constexpr (std::is_same_v<T, any_data>) return value;
-    else return value ? &value->get<T>() : nullptr;
+    return detail::input_value_if<T>(inputs_, Name.view());
   }
 
   // The values of an input namespace (e.g. a dynamic one, or the ports exposed from a child).
@@ -136,7 +155,7 @@ class ports {
   void out(V&& value) {
     static_assert(detail::check_value<Process, direction::output, Name, V>());
     using T = detail::port_type<Process, direction::output, Name>;
-    outputs_.set(Name.view(), detail::to_any<T>(std::forward<V>(value)));
+    detail::set_value<T>(outputs_, Name.view(), std::forward<V>(value));
   }
 
   // An output in a dynamic namespace, checked at run time when the outputs are validated.
@@ -173,7 +192,7 @@ class inputs_for {
   inputs_for& set(V&& value) & {
     static_assert(detail::check_value<Process, direction::input, Name, V>());
     using T = detail::port_type<Process, direction::input, Name>;
-    values_.set(Name.view(), detail::to_any<T>(std::forward<V>(value)));
+    detail::set_value<T>(values_, Name.view(), std::forward<V>(value));
     return *this;
   }
   template <fixed_string Name, class V>

@@ -2,14 +2,12 @@
 // The run-time view of a spec: what only run time can check (a validator, a required input
 // left out by a caller building inputs from JSON, the contents of a dynamic namespace), and
 // rendering to JSON and Markdown so every process documents itself.
-#include <algorithm>
-#include <functional>
-#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <typeinfo>
+#include <utility>
 #include <vector>
 
 #include "../data/detail/json_config.hpp"
@@ -68,7 +66,7 @@ class json_value {
   bool empty() const;
 
  private:
-  std::unique_ptr<nlohmann::json> value_;  // null: []
+  nlohmann::json* value_ = nullptr;  // owned; null: []
 };
 #endif
 

@@ -2,7 +2,9 @@
 // Node identity: a random (version 4) UUID, stored as a 16-byte BLOB, shown as the usual
 // 36-character text form.
 #include <pthread.h>
-#include <sodium.h>
+#include <sodium/core.h>
+#include <sodium/randombytes.h>
+#include <sodium/utils.h>
 
 #include <array>
 #include <atomic>

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <concepts>
+#include <cstdint>
 #include <string_view>
 #include <typeinfo>
 #include <utility>
@@ -47,7 +48,14 @@ struct any_data_model {
   // Precondition: other.type() == type().
   virtual bool equals_same_type(const any_data_model& other) const = 0;
 
+  // Owned by the any_data values that point at it; the last release deletes it.
+  void retain() const noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() const noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
  private:
+  mutable std::atomic<std::uint32_t> refs_{1};
   mutable std::atomic<int> hash_state_{0};  // 0: none, 1: being stored, 2: hash_ valid
   mutable digest hash_{};
 };

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <sodium.h>
+#include <sodium/core.h>
 
 #include <tessera/data/error.hpp>
 

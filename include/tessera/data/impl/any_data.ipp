@@ -8,6 +8,13 @@
 
 namespace tessera {
 
+TESSERA_DECL void any_data::throw_wrong_type(std::string_view expected) const {
+  std::string msg = "expected ";
+  msg += expected;
+  msg += model_ ? ", holds " + std::string(model_->type_name()) : ", holds nothing (empty any_data)";
+  throw data_error(msg);
+}
+
 TESSERA_DECL nlohmann::json any_data::serialize() const {
   nlohmann::json out;
   checked().write_json(out);

@@ -15,4 +15,10 @@ TESSERA_DECL port_decl_base& port_decl_base::operator=(const port_decl_base& oth
 TESSERA_DECL port_decl_base& port_decl_base::operator=(port_decl_base&& other) noexcept = default;
 TESSERA_DECL port_decl_base::~port_decl_base() = default;
 
+TESSERA_DECL help_option help(std::string_view text) { return {std::string(text)}; }
+
+namespace detail {
+TESSERA_DECL void apply_help(port_info& info, help_option&& o) { info.help = std::move(o.text); }
+}  // namespace detail
+
 }  // namespace tessera::spec

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../port_values.hpp"
+#include "../../data/registry.hpp"
 
 namespace tessera {
 
@@ -66,6 +67,10 @@ TESSERA_DECL nlohmann::json port_values::to_typed_json() const {
   return out;
 }
 
+TESSERA_DECL port_values port_values::from_typed_json(const nlohmann::json& j) {
+  return from_typed_json(j, data_registry::global());
+}
+
 TESSERA_DECL port_values port_values::from_typed_json(const nlohmann::json& j,
                                      const data_registry& registry) {
   if (!j.is_object()) throw data_error("typed port values must be a JSON object");
@@ -118,14 +123,20 @@ TESSERA_DECL bool port_values::erase(std::string_view dotted) {
   return true;
 }
 
-TESSERA_DECL port_entry::port_entry(port_values nested) : nested_(std::make_unique<port_values>(std::move(nested))) {}
+TESSERA_DECL port_values::port_values(const port_values& other) = default;
+TESSERA_DECL port_values::port_values(port_values&& other) noexcept = default;
+TESSERA_DECL port_values& port_values::operator=(const port_values& other) = default;
+TESSERA_DECL port_values& port_values::operator=(port_values&& other) noexcept = default;
+TESSERA_DECL port_values::~port_values() = default;
+
+TESSERA_DECL port_entry::port_entry(port_values nested) : nested_(new port_values(std::move(nested))) {}
 TESSERA_DECL port_entry::port_entry(const port_entry& other)
-    : value_(other.value_), nested_(other.nested_ ? std::make_unique<port_values>(*other.nested_) : nullptr) {}
+    : value_(other.value_), nested_(other.nested_ ? new port_values(*other.nested_) : nullptr) {}
 TESSERA_DECL port_entry& port_entry::operator=(const port_entry& other) {
   if (this != &other) *this = port_entry(other);
   return *this;
 }
-TESSERA_DECL port_entry::~port_entry() = default;
+TESSERA_DECL port_entry::~port_entry() { delete nested_; }
 TESSERA_DECL bool operator==(const port_entry& a, const port_entry& b) {
   if (a.is_namespace() != b.is_namespace()) return false;
   return a.is_namespace() ? a.nested() == b.nested() : a.value() == b.value();

@@ -9,25 +9,24 @@ namespace tessera::spec {
 
 #if defined(TESSERA_SEPARATE_COMPILATION)
 json_value::json_value() noexcept = default;
-json_value::json_value(nlohmann::json value) : value_(std::make_unique<nlohmann::json>(std::move(value))) {}
-json_value::json_value(const json_value& other)
-    : value_(other.value_ ? std::make_unique<nlohmann::json>(*other.value_) : nullptr) {}
+json_value::json_value(nlohmann::json value) : value_(new nlohmann::json(std::move(value))) {}
+json_value::json_value(const json_value& other) : value_(other.value_ ? new nlohmann::json(*other.value_) : nullptr) {}
 json_value& json_value::operator=(const json_value& other) {
-  if (this != &other) value_ = other.value_ ? std::make_unique<nlohmann::json>(*other.value_) : nullptr;
+  if (this != &other) *this = json_value(other);
   return *this;
 }
-json_value::json_value(json_value&& other) noexcept : value_(std::move(other.value_)) {}
+json_value::json_value(json_value&& other) noexcept : value_(std::exchange(other.value_, nullptr)) {}
 json_value& json_value::operator=(json_value&& other) noexcept {
-  value_ = std::move(other.value_);
+  std::swap(value_, other.value_);  // other deletes what this held
   return *this;
 }
-json_value::~json_value() = default;
+json_value::~json_value() { delete value_; }
 const nlohmann::json& json_value::get() const {
   static const nlohmann::json empty = nlohmann::json::array();
   return value_ ? *value_ : empty;
 }
 nlohmann::json& json_value::get() {
-  if (!value_) value_ = std::make_unique<nlohmann::json>(nlohmann::json::array());
+  if (!value_) value_ = new nlohmann::json(nlohmann::json::array());
   return *value_;
 }
 bool json_value::empty() const { return !value_ || value_->empty(); }
