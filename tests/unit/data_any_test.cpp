@@ -77,6 +77,61 @@ TEST(AnyData, CopiesShareOneImmutableValue) {
   EXPECT_EQ(moved.get<Int>().value, 1);
 }
 
+// any_data counts its references itself (no shared_ptr): the value lives exactly as long
+// as its last copy, whichever thread drops it, and assignment in every form keeps it alive.
+namespace any_data_test {
+struct counted {
+  static inline std::atomic<int> alive{0};
+  int v = 0;
+  explicit counted(int x = 0) : v(x) { ++alive; }
+  counted(const counted& o) : v(o.v) { ++alive; }
+  counted(counted&& o) noexcept : v(o.v) { ++alive; }
+  counted& operator=(const counted&) = default;
+  ~counted() { --alive; }
+  friend bool operator==(const counted& a, const counted& b) { return a.v == b.v; }
+};
+}  // namespace any_data_test
+}  // namespace
+
+template <>
+struct tessera::data_traits<any_data_test::counted> {
+  static constexpr std::string_view type_name = "test.counted";
+  static nlohmann::json serialize(const any_data_test::counted& c) { return c.v; }
+  static any_data_test::counted deserialize(const nlohmann::json& j) { return any_data_test::counted{j.get<int>()}; }
+};
+
+namespace {
+
+TEST(AnyData, TheLastCopyFreesTheValueOnWhicheverThread) {
+  using any_data_test::counted;
+  {
+    any_data a = counted{7};
+    EXPECT_EQ(counted::alive.load(), 1);
+    any_data& self = a;
+    a = self;  // self-assignment keeps the value
+    EXPECT_EQ(a.get<counted>().v, 7);
+    any_data b;
+    b = a;
+    any_data c = std::move(b);
+    EXPECT_FALSE(b.has_value());  // NOLINT: moved-from is empty
+    EXPECT_EQ(counted::alive.load(), 1);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([copy = c] {
+        for (int i = 0; i < 10000; ++i) {
+          any_data again = copy;
+          EXPECT_EQ(again.get<counted>().v, 7);
+        }
+      });
+    }
+    a = Int{1};  // the value is still held by c and the threads' copies
+    EXPECT_EQ(counted::alive.load(), 1);
+    c = any_data{};
+    for (auto& t : threads) t.join();  // the last copy goes with the last thread
+  }
+  EXPECT_EQ(counted::alive.load(), 0);
+}
+
 TEST(AnyData, EqualityNeedsSameTypeAndEqualValue) {
   EXPECT_EQ(any_data{Int{1}}, any_data{Int{1}});
   EXPECT_NE(any_data{Int{1}}, any_data{Int{2}});
