@@ -1,12 +1,13 @@
 #pragma once
 // The provenance store: profile, nodes, links and their rules, logs, checkpoints, the file
-// repository, computers and codes, and the query builder.
+// repository, computers and codes, the query builder, and the daemon's worker leases.
 #include "data/folder.hpp"
 #include "data/remote.hpp"
 #include "data/singlefile.hpp"
 #include "store/code.hpp"
 #include "store/computer.hpp"
 #include "store/error.hpp"
+#include "store/lease.hpp"
 #include "store/link.hpp"
 #include "store/log.hpp"
 #include "store/migrations.hpp"

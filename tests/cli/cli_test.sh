@@ -233,13 +233,14 @@ storage)
   wait "$ticker"
   t 0 "^database: ok$" "$T" --profile bk2 storage integrity
   t 0 "test.ticker_parent" "$T" --profile bk2 process list --all
-  # An older profile (schema version 2: before the live-process index and process_control)
+  # An older profile (schema version 2: before the live-process index, process_control and
+  # the daemon's workers and leases)
   # is migrated and the versions reported.
   "$T" init --no-default old >/dev/null
   python3 - "$work/old/tessera.db" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-c.executescript("DROP TABLE process_control; DROP TABLE live_process; "
+c.executescript("DROP TABLE process_lease; DROP TABLE worker; DROP TABLE process_control; DROP TABLE live_process; "
                 "CREATE TRIGGER checkpoint_drop_on_termination AFTER UPDATE OF process_state ON node "
                 "WHEN new.process_state IN ('finished', 'excepted', 'killed') "
                 "BEGIN DELETE FROM checkpoint WHERE node = new.pk; END; PRAGMA user_version = 2;")

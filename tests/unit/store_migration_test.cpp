@@ -71,6 +71,12 @@ INSERT INTO checkpoint VALUES (3, x'c0ffee');
 PRAGMA user_version = 1;
 )sql";
 
+// The profile's database as an older tessera left it, built from `sql`.
+void write_old_database(const temp_dir& d, std::string_view sql) {
+  store_detail::connection c((d / "tessera.db").string());
+  c.exec(sql);
+}
+
 std::vector<std::string> columns(store_detail::connection& c, std::string_view table) {
   auto st = c.prepare(fmt::format("SELECT name, type, \"notnull\", pk FROM pragma_table_info('{}') ORDER BY cid", table));
   std::vector<std::string> out;
@@ -87,10 +93,7 @@ std::vector<std::string> objects(store_detail::connection& c) {
 
 TEST(StoreMigration, From1InternsOriginsAndAddsTheCallJournal) {
   temp_dir d;
-  {
-    store_detail::connection c((d / "tessera.db").string());
-    c.exec(schema_v1);
-  }
+  write_old_database(d, schema_v1);
   store st(d.path());
   auto r = st.read();
   auto& c = r.connection();
@@ -202,10 +205,7 @@ PRAGMA user_version = 2;
 
 TEST(StoreMigration, From2IndexesLiveProcesses) {
   temp_dir d;
-  {
-    store_detail::connection c((d / "tessera.db").string());
-    c.exec(schema_v2);
-  }
+  write_old_database(d, schema_v2);
   store st(d.path());
   auto r = st.read();
   auto& c = r.connection();
@@ -231,19 +231,23 @@ TEST(StoreMigration, From2IndexesLiveProcesses) {
   EXPECT_EQ(r.checkpointed_processes(), (std::vector<std::int64_t>{2}));
 }
 
+// The script of schema version `from` + 1: the script of version `from`, then `changes`.
+std::string next_version(std::string script, int from, std::string_view changes) {
+  const auto pragma = fmt::format("PRAGMA user_version = {};", from);
+  script.replace(script.find(pragma), pragma.size(), fmt::format("PRAGMA user_version = {};", from + 1));
+  return script + std::string(changes);
+}
+
 // Schema version 3: version 2 plus the live-process index, before process_control.
 std::string schema_v3() {
-  std::string s(schema_v2);
-  s.replace(s.find("PRAGMA user_version = 2;"), 24, "PRAGMA user_version = 3;");
-  return s + "CREATE INDEX node_process_live ON node(ctime) WHERE kind > 0 AND process_state IN ('created', 'running', 'waiting');";
+  return next_version(std::string(schema_v2), 2,
+                      "CREATE INDEX node_process_live ON node(ctime) WHERE kind > 0 AND process_state IN ('created', "
+                      "'running', 'waiting');");
 }
 
 TEST(StoreMigration, From3AddsProcessControl) {
   temp_dir d;
-  {
-    store_detail::connection c((d / "tessera.db").string());
-    c.exec(schema_v3());
-  }
+  write_old_database(d, schema_v3());
   store st(d.path());
   EXPECT_EQ(schema::version_of(st.read().connection()), schema::current_version);
   EXPECT_EQ(st.read().count_nodes(), 6);
@@ -271,23 +275,18 @@ TEST(StoreMigration, From3AddsProcessControl) {
 // Schema version 4: version 3 plus process_control, its row and the checkpoint's dropped by
 // triggers; live processes found through the partial index node_process_live.
 std::string schema_v4() {
-  std::string s = schema_v3();
-  s.replace(s.find("PRAGMA user_version = 3;"), 24, "PRAGMA user_version = 4;");
-  return s + R"sql(
+  return next_version(schema_v3(), 3, R"sql(
 CREATE TABLE process_control(node INTEGER PRIMARY KEY, paused INTEGER NOT NULL DEFAULT 0, message TEXT);
 CREATE TRIGGER process_control_drop_on_termination AFTER UPDATE OF process_state ON node
 WHEN new.process_state IN ('finished', 'excepted', 'killed')
 BEGIN DELETE FROM process_control WHERE node = new.pk; END;
 INSERT INTO process_control VALUES (2, 1, 'paused by a test');
-)sql";
+)sql");
 }
 
 TEST(StoreMigration, From4MovesLiveProcessesToTheirTable) {
   temp_dir d;
-  {
-    store_detail::connection c((d / "tessera.db").string());
-    c.exec(schema_v4());
-  }
+  write_old_database(d, schema_v4());
   store st(d.path());
   {
     auto r = st.read();
@@ -315,6 +314,55 @@ TEST(StoreMigration, From4MovesLiveProcessesToTheirTable) {
   EXPECT_EQ(r.active_processes().size(), 1u);
   EXPECT_TRUE(r.checkpointed_processes().empty());
   EXPECT_FALSE(r.paused(2));
+  EXPECT_EQ(st.integrity_check(), "ok");
+}
+
+// Schema version 5: version 4 after migration 4 (live processes in table live_process, no
+// state triggers), before the daemon's workers and leases. Process 2 (a work chain, waiting)
+// calls 3 (a calcjob, running); 5 (a calcfunction, created) is a root of its own.
+std::string schema_v5() {
+  return next_version(schema_v4(), 4, R"sql(
+CREATE TABLE live_process(pk INTEGER PRIMARY KEY);
+INSERT INTO live_process(pk) SELECT pk FROM node WHERE kind > 0 AND process_state IN ('created', 'running', 'waiting');
+DROP INDEX node_process_live;
+DROP TRIGGER checkpoint_drop_on_termination;
+DROP TRIGGER process_control_drop_on_termination;
+INSERT INTO link VALUES (2, 3, 5, 'CALL');
+)sql");
+}
+
+TEST(StoreMigration, From5AddsWorkersAndLeases) {
+  temp_dir d;
+  write_old_database(d, schema_v5());
+  store st(d.path());
+  auto old = st.read();
+  EXPECT_EQ(schema::version_of(old.connection()), schema::current_version);
+  EXPECT_EQ(old.active_processes().size(), 3u);
+  EXPECT_TRUE(old.workers().empty());
+  EXPECT_EQ(old.owner_of(3).root, 2);
+  EXPECT_FALSE(old.owner_of(3).queued);
+  // the migrated tables are those of a fresh database
+  temp_dir fresh_dir;
+  store fresh(fresh_dir.path());
+  auto fr = fresh.read();
+  for (auto t : {"worker", "process_lease", "live_process", "node", "link"}) {
+    EXPECT_EQ(columns(old.connection(), t), columns(fr.connection(), t)) << t;
+  }
+  EXPECT_EQ(objects(old.connection()), objects(fr.connection()));
+  // the live roots of the old database were run by programs of their own: the daemon takes
+  // them once handed to it, and not their children
+  const auto w = st.write([](write_tx& tx) { return tx.register_worker(42, "old-host", 1000); });
+  EXPECT_TRUE(st.write([&](write_tx& tx) { return tx.claim(w, 1000, 5000, 10); }).empty());
+  st.write([](write_tx& tx) {
+    tx.enqueue(5);
+    tx.enqueue(2);
+    EXPECT_THROW(tx.enqueue(3), store_error);
+  });
+  auto got = st.write([&](write_tx& tx) { return tx.claim(w, 1000, 5000, 10); });
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], (claimed_root{2, 1, node_kind::work_chain, "my.chain"}));
+  EXPECT_EQ(got[1], (claimed_root{5, 1, node_kind::calc_function, "core.add"}));
+  EXPECT_EQ(old.owner_of(3).worker, w);
   EXPECT_EQ(st.integrity_check(), "ok");
 }
 

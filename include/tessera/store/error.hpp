@@ -52,6 +52,13 @@ class repository_error : public store_error {
   using store_error::store_error;
 };
 
+/// A worker of a daemon may no longer drive its processes: it was declared lost (it missed
+/// its heartbeat deadline) or stopped, so other workers may own its roots already.
+class worker_fenced_error : public store_error {
+ public:
+  using store_error::store_error;
+};
+
 /// A query was built wrongly (unknown tag, relation to a later tag, bad projection).
 class query_error : public store_error {
  public:

@@ -70,6 +70,9 @@ DELETE FROM checkpoint WHERE node NOT IN (SELECT pk FROM live_process);
 DELETE FROM process_control WHERE node NOT IN (SELECT pk FROM live_process);
 )sql");
        }},
+      // Nothing to move: every live root starts without a lease, claimable by any worker.
+      {5, "add the daemon's workers and their leases on root processes",
+       [](store_detail::connection& c) { c.exec(lease_ddl); }},
   };
   return list;
 }

@@ -18,6 +18,7 @@
 #include <tessera/store/computer.hpp>
 #include <tessera/store/detail/sqlite.hpp>
 #include <tessera/store/error.hpp>
+#include <tessera/store/lease.hpp>
 #include <tessera/store/link.hpp>
 #include <tessera/store/log.hpp>
 #include <tessera/store/node.hpp>
@@ -295,6 +296,47 @@ class store_reader {
     std::vector<std::int64_t> out;
     while (st->step()) out.push_back(st->int64(0));
     return out;
+  }
+
+  // ---- daemon workers and their leases (see lease.hpp) ----
+  /// Fencing check: `worker` still holds root `pk` at `generation` (nobody claimed it since)
+  /// and has not been declared lost or stopped. Inside a write unit, the unit's writes are
+  /// then its owner's.
+  [[nodiscard]] bool holds(std::int64_t worker, std::int64_t pk, std::int64_t generation) {
+    auto st = c_->cached(
+        "SELECT 1 FROM process_lease p JOIN worker w ON w.id = p.worker WHERE p.pk = ? AND p.worker = ? AND "
+        "p.generation = ? AND w.state IN ('running', 'stopping')");
+    st->bind_all(pk, worker, generation);
+    return st->step();
+  }
+  /// Every worker ever registered, by id, with the number of roots each holds.
+  [[nodiscard]] std::vector<worker_record> workers() {
+    auto st = c_->cached(
+        "SELECT w.id, w.pid, w.host, w.started, w.heartbeat, w.state, "
+        "(SELECT count(*) FROM process_lease p WHERE p.worker = w.id) FROM worker w ORDER BY w.id");
+    std::vector<worker_record> out;
+    while (st->step()) {
+      out.push_back({st->int64(0), st->int64(1), std::string(st->text(2)), st->int64(3), st->int64(4),
+                     worker_state_from_string(st->text(5)), st->int64(6)});
+    }
+    return out;
+  }
+  /// The root of process `pk`'s call tree (pk itself for a root) and who holds it.
+  [[nodiscard]] process_owner owner_of(std::int64_t pk) {
+    (void)kind_of(pk);  // throws not_found_error naming the pk
+    process_owner o;
+    o.root = pk;
+    // The call graph is a forest, so the walk up ends; one link lookup per level.
+    for (auto up = caller(pk); up; up = caller(*up)) o.root = *up;
+    auto st = c_->cached("SELECT worker, generation, expires FROM process_lease WHERE pk = ?");
+    st->bind(1, o.root);
+    if (st->step()) {
+      o.queued = true;
+      o.worker = st->int64(0);
+      o.generation = st->int64(1);
+      o.expires = st->int64(2);
+    }
+    return o;
   }
 
   // ---- computers ----

@@ -1,5 +1,5 @@
 #pragma once
-// The current database schema (version 5). Why it looks like this:
+// The current database schema (version 6). Why it looks like this:
 // - node.pk is the rowid; uuid is a 16-byte BLOB; kind is a small integer; empty label,
 //   description, attributes and extras are NULL (0 bytes in the record), mtime is NULL until
 //   the node is first modified: a data node row is ~60-90 bytes.
@@ -18,12 +18,14 @@
 //   another runner).
 // - No triggers maintain rows: write_tx drops a process's live_process, checkpoint and
 //   process_control rows in the statement group that terminates it (see write_tx::terminate).
+// - worker and process_lease record which daemon worker drives which root process (see
+//   lease.hpp); terminating a process does not touch them (heartbeats drop stale leases).
 #include <string>
 #include <string_view>
 
 namespace tessera::schema {
 
-inline constexpr int current_version = 5;
+inline constexpr int current_version = 6;
 
 /// Tables shared with migrations (defined once).
 inline constexpr std::string_view origin_ddl = R"sql(
@@ -79,6 +81,27 @@ CREATE TABLE process_control(
   paused INTEGER NOT NULL DEFAULT 0,
   message TEXT
 );
+)sql";
+
+// Version 6: the workers of a daemon and the root processes they hold. AUTOINCREMENT: a
+// worker id is never reused, so a lease or log naming a dead worker cannot name a new one.
+// process_lease.worker is 0 for a root handed back; generation is the fencing token.
+inline constexpr std::string_view lease_ddl = R"sql(
+CREATE TABLE worker(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  started INTEGER NOT NULL,
+  heartbeat INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK(state IN ('running', 'stopping', 'stopped', 'lost'))
+);
+CREATE TABLE process_lease(
+  pk INTEGER PRIMARY KEY,
+  worker INTEGER NOT NULL,
+  expires INTEGER NOT NULL,
+  generation INTEGER NOT NULL
+);
+CREATE INDEX process_lease_worker ON process_lease(worker);
 )sql";
 
 /// The DDL of a fresh database at current_version.
@@ -168,6 +191,7 @@ CREATE TABLE computer(
   settings TEXT NOT NULL
 );
 )sql";
+  s += lease_ddl;
   return s;
 }
 

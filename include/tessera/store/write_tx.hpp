@@ -27,6 +27,7 @@
 #include <tessera/store/computer.hpp>
 #include <tessera/store/detail/sqlite.hpp>
 #include <tessera/store/error.hpp>
+#include <tessera/store/lease.hpp>
 #include <tessera/store/link.hpp>
 #include <tessera/store/log.hpp>
 #include <tessera/store/node.hpp>
@@ -471,6 +472,153 @@ class write_tx : public store_reader {
     }
   }
 
+  // ---- daemon workers and their leases on root processes (rules in lease.hpp) ----
+  /// Adds a running worker (heartbeat = now_ms); returns its id (never reused).
+  std::int64_t register_worker(std::int64_t pid, std::string_view host, std::int64_t now_ms) {
+    check_active();
+    auto st = connection().cached(
+        "INSERT INTO worker(pid, host, started, heartbeat, state) VALUES (?1, ?2, ?3, ?3, 'running')");
+    st->bind_all(pid, host, now_ms);
+    st->step();
+    return connection().last_insert_rowid();
+  }
+
+  /// Renews the heartbeat of `worker` and every lease it holds to now_ms + lease_ms, and
+  /// drops the lease rows of roots that have terminated. Returns false, renewing nothing, if
+  /// the worker is lost or stopped, or is late (its last heartbeat is lease_ms old or more:
+  /// it is then declared lost, since others may have claimed its roots): it must stop
+  /// driving every process.
+  [[nodiscard]] bool heartbeat(std::int64_t worker, std::int64_t now_ms, std::int64_t lease_ms) {
+    check_active();
+    auto st = connection().cached(
+        "UPDATE worker SET heartbeat = max(heartbeat, ?1) WHERE id = ?2 AND state IN ('running', 'stopping') AND "
+        "?1 < heartbeat + ?3");
+    st->bind_all(now_ms, worker, lease_ms);
+    st->step();
+    if (connection().changes() == 0) {
+      (void)worker_state_of(worker);  // throws not_found_error for an unknown id
+      set_lost_if_alive(worker);
+      return false;
+    }
+    auto renew = connection().cached("UPDATE process_lease SET expires = max(expires, ?1) WHERE worker = ?2");
+    renew->bind_all(now_ms + lease_ms, worker);
+    renew->step();
+    // Terminating a root does not touch its lease: the next heartbeat (of any worker) drops
+    // the row. A few thousand rows at most, each looked up by key.
+    connection()
+        .cached("DELETE FROM process_lease WHERE NOT EXISTS (SELECT 1 FROM live_process l WHERE l.pk = process_lease.pk)")
+        ->step();
+    return true;
+  }
+
+  /// Hands live root `pk` to the daemon (a submission): any worker may claim it. Nothing
+  /// changes if it is the daemon's already. Throws if `pk` is not a live root.
+  void enqueue(std::int64_t pk) {
+    check_active();
+    check_live_root(pk, "enqueue");
+    auto st = connection().cached(
+        "INSERT INTO process_lease(pk, worker, expires, generation) VALUES (?, 0, 0, 0) ON CONFLICT(pk) DO NOTHING");
+    st->bind(1, pk);
+    st->step();
+  }
+
+  /// Takes up to `max_roots` enqueued live roots nobody validly holds, oldest first, for `worker`
+  /// (lease until now_ms + lease_ms, generation one up). First declares lost every worker
+  /// whose heartbeat is lease_ms old or more. SQLite serializes write transactions, so two
+  /// workers never claim the same root. A stopping worker claims nothing; a lost, stopped or
+  /// late one gets worker_fenced_error (and writes nothing).
+  std::vector<claimed_root> claim(std::int64_t worker, std::int64_t now_ms, std::int64_t lease_ms, std::size_t max_roots) {
+    check_active();
+    if (!fit_to_drive(worker, now_ms, lease_ms, "claim roots") || max_roots == 0) return {};
+    auto lost = connection().cached(
+        "UPDATE worker SET state = 'lost' WHERE state IN ('running', 'stopping') AND heartbeat + ?2 <= ?1");
+    lost->bind_all(now_ms, lease_ms);
+    lost->step();
+    struct candidate {
+      std::int64_t pk, previous_worker, generation;
+    };
+    std::vector<candidate> found;
+    {
+      auto st = connection().cached(store_detail::claimable_roots_sql);
+      st->bind_all(worker, now_ms, static_cast<std::int64_t>(max_roots));
+      while (st->step()) found.push_back({st->int64(0), st->int64(1), st->int64(2)});
+    }
+    std::vector<claimed_root> out;
+    for (const auto& c : found) {
+      // An expired row of a worker not declared lost yet (it renewed with a shorter lease):
+      // fenced now, so it learns at its next heartbeat that the root is gone.
+      if (c.previous_worker != 0) set_lost_if_alive(c.previous_worker);
+      put_lease(c.pk, worker, now_ms + lease_ms, c.generation + 1);
+      auto n = connection().cached("SELECT kind, type FROM node WHERE pk = ?");
+      n->bind(1, c.pk);
+      if (!n->step()) throw store_error(fmt::format("live process {} has no node row", c.pk));
+      out.push_back({c.pk, c.generation + 1, node_kind_from_int(n->int64(0)), std::string(n->text(1))});
+    }
+    return out;
+  }
+
+  /// Leases root `pk` (one `worker` has just created, e.g. a submission it runs; best in the
+  /// same unit that added it, so no other worker can claim it first) until now_ms + lease_ms.
+  /// Returns the generation: the current one if `worker` already holds it. Throws if `pk` is
+  /// not a live root or another alive worker holds an unexpired lease on it.
+  std::int64_t lease_root(std::int64_t worker, std::int64_t pk, std::int64_t now_ms, std::int64_t lease_ms) {
+    check_active();
+    if (!fit_to_drive(worker, now_ms, lease_ms, fmt::format("lease process {}", pk))) {
+      throw store_error(fmt::format("worker {} is stopping: it takes no new root (process {})", worker, pk));
+    }
+    check_live_root(pk, "lease");
+    std::int64_t holder = 0, generation = 0;
+    bool held = false;  // validly, by an alive worker
+    {
+      auto st = connection().cached(
+          "SELECT p.worker, p.generation, p.expires > ?2 AND w.state IN ('running', 'stopping') "
+          "FROM process_lease p LEFT JOIN worker w ON w.id = p.worker WHERE p.pk = ?1");
+      st->bind_all(pk, now_ms);
+      if (st->step()) {
+        holder = st->int64(0);
+        generation = st->int64(1);
+        held = st->int64(2) != 0;
+      }
+    }
+    if (holder != worker) {
+      if (held) throw store_error(fmt::format("cannot lease {} for worker {}: worker {} holds it", describe(pk), worker, holder));
+      if (holder != 0) set_lost_if_alive(holder);  // its lease expired: fenced, as by claim()
+      ++generation;
+    }
+    put_lease(pk, worker, now_ms + lease_ms, generation);
+    return generation;
+  }
+
+  /// Hands root `pk` back to the daemon's queue (e.g. at a graceful stop): any worker may
+  /// claim it now, with the next generation. Returns false if `worker` did not hold it.
+  bool release(std::int64_t worker, std::int64_t pk) {
+    check_active();
+    auto st = connection().cached("UPDATE process_lease SET worker = 0, expires = 0 WHERE pk = ? AND worker = ?");
+    st->bind_all(pk, worker);
+    st->step();
+    return connection().changes() == 1;
+  }
+
+  /// Moves `worker` to state `s`. Lost and stopped are final (worker_fenced_error when left);
+  /// entering stopped hands every root it holds back to the queue.
+  void set_worker_state(std::int64_t worker, worker_state s) {
+    check_active();
+    const auto cur = worker_state_of(worker);
+    if (cur == s) return;
+    if (!is_alive(cur)) {
+      throw worker_fenced_error(
+          fmt::format("cannot set worker {} {}: it is {} for good", worker, to_string(s), to_string(cur)));
+    }
+    auto st = connection().cached("UPDATE worker SET state = ? WHERE id = ?");
+    st->bind_all(to_string(s), worker);
+    st->step();
+    if (s == worker_state::stopped) {
+      auto rel = connection().cached("UPDATE process_lease SET worker = 0, expires = 0 WHERE worker = ?");
+      rel->bind(1, worker);
+      rel->step();
+    }
+  }
+
   computer_record add_computer(const computer_spec& c) {
     check_active();
     if (c.label.empty()) throw store_error("a computer needs a label");
@@ -494,6 +642,49 @@ class write_tx : public store_reader {
 
  private:
   static std::int64_t now_us() { return now_timestamp().time_since_epoch().count(); }
+
+  worker_state worker_state_of(std::int64_t worker) {
+    auto st = connection().cached("SELECT state FROM worker WHERE id = ?");
+    st->bind(1, worker);
+    if (!st->step()) throw not_found_error(fmt::format("no worker with id {}", worker));
+    return worker_state_from_string(st->text(0));
+  }
+  // Whether `worker` may take roots: true when running, false when stopping; throws
+  // worker_fenced_error when it is lost, stopped or late (it then writes nothing: a late
+  // worker is declared lost by its next heartbeat or another worker's claim).
+  bool fit_to_drive(std::int64_t worker, std::int64_t now_ms, std::int64_t lease_ms, std::string_view what) {
+    auto st = connection().cached("SELECT state, heartbeat FROM worker WHERE id = ?");
+    st->bind(1, worker);
+    if (!st->step()) throw not_found_error(fmt::format("cannot {}: no worker with id {}", what, worker));
+    const auto s = worker_state_from_string(st->text(0));
+    if (!is_alive(s)) throw worker_fenced_error(fmt::format("worker {} cannot {}: it is {}", worker, what, to_string(s)));
+    if (now_ms >= st->int64(1) + lease_ms) {
+      throw worker_fenced_error(fmt::format("worker {} cannot {}: its last heartbeat is {} ms old, its lease {} ms", worker,
+                                            what, now_ms - st->int64(1), lease_ms));
+    }
+    return s == worker_state::running;
+  }
+  void check_live_root(std::int64_t pk, std::string_view what) {
+    auto live = connection().cached("SELECT 1 FROM live_process WHERE pk = ?");
+    live->bind(1, pk);
+    if (!live->step()) throw store_error(fmt::format("cannot {} {}: not a live process", what, describe(pk)));
+    if (auto up = caller(pk)) {
+      throw store_error(fmt::format("cannot {} {}: it is called by {}, and belongs to the owner of its root", what,
+                                    describe(pk), describe(*up)));
+    }
+  }
+  void set_lost_if_alive(std::int64_t worker) {
+    auto st = connection().cached("UPDATE worker SET state = 'lost' WHERE id = ? AND state IN ('running', 'stopping')");
+    st->bind(1, worker);
+    st->step();
+  }
+  void put_lease(std::int64_t pk, std::int64_t worker, std::int64_t expires, std::int64_t generation) {
+    auto st = connection().cached(
+        "INSERT INTO process_lease(pk, worker, expires, generation) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(pk) DO UPDATE "
+        "SET worker = excluded.worker, expires = excluded.expires, generation = excluded.generation");
+    st->bind_all(pk, worker, expires, generation);
+    st->step();
+  }
 
   void check_active() const {
     if (!active()) throw store_error("write on a transaction that already ended");
