@@ -207,6 +207,13 @@ class thread_pool {
     }
     cv_.notify_one();
   }
+  /// Drops the jobs no thread has started; how many (a held runner's steps replay elsewhere).
+  std::size_t drop_queued() {
+    std::lock_guard lk(m_);
+    const auto n = jobs_.size();
+    jobs_.clear();
+    return n;
+  }
 
  private:
   void work() {
@@ -378,6 +385,59 @@ class runner {
     return resume(todo);
   }
 
+  /// The live processes to resume for the given roots: each root and every live process
+  /// below it that its caller's replay does not re-run (pk, type), in pk order. What a
+  /// daemon worker resumes for the roots it has claimed.
+  std::vector<std::pair<std::int64_t, std::string>> resumable_trees(const std::vector<std::int64_t>& roots) {
+    std::vector<std::pair<std::int64_t, std::string>> todo;
+    if (roots.empty()) return todo;
+    auto ids = nlohmann::json::array();
+    for (auto pk : roots) ids.push_back(pk);
+    auto lease = store_->read();
+    // Only live processes are walked: a terminated process has no live descendant.
+    auto st = lease.connection().prepare(
+        "WITH RECURSIVE t(pk) AS (SELECT l.pk FROM json_each(?1) j JOIN live_process l ON l.pk = j.value "
+        "UNION SELECT k.output FROM t JOIN link k ON k.input = t.pk AND k.type IN (5, 6) "
+        "JOIN live_process l ON l.pk = k.output) "
+        "SELECT n.pk, n.type, n.kind FROM t JOIN node n ON n.pk = t.pk WHERE n.kind IN (3, 4) ORDER BY n.pk");
+    st.bind(1, ids.dump());
+    const std::unordered_set<std::int64_t> root_set(roots.begin(), roots.end());
+    while (st.step()) {
+      const auto kind = node_kind_from_int(st.int64(2));
+      const std::int64_t pk = st.int64(0);
+      if (kind == node_kind::work_function && !root_set.count(pk) && lease.caller(pk)) continue;
+      todo.emplace_back(pk, std::string(st.text(1)));
+    }
+    return todo;
+  }
+
+  /// Graceful stop: from now on no process of this runner starts a further step or child.
+  /// Blocks until every calcfunction body already running and every commit has ended and
+  /// every step has reached its checkpoint or is suspended (awaiting a child, or work that
+  /// was dropped before it started); then destroying the runner loses nothing: a process
+  /// resumes from its last checkpoint, replaying an unfinished step. False if `deadline`
+  /// came first.
+  bool hold(std::chrono::steady_clock::time_point deadline) {
+    {
+      std::lock_guard lk(m_);
+      hold_requested_ = true;
+    }
+    post([this] {
+      holding_ = true;
+      // Blocking work not started yet is dropped, not waited for: its step is replayed
+      // where the process resumes, so a queue of long calcfunctions cannot delay a stop.
+      const auto dropped = pool_.drop_queued();
+      {
+        std::lock_guard lk(m_);
+        busy_pool_ -= dropped;
+      }
+      outstanding_cv_.notify_all();
+      cv_.notify_one();
+    });
+    std::unique_lock lk(m_);
+    return idle_cv_.wait_until(lk, deadline, [&] { return settled_ || stop_; });
+  }
+
   /// Resumes the given live processes (pk, type).
   std::size_t resume(const std::vector<std::pair<std::int64_t, std::string>>& todo) {
     std::vector<std::pair<std::int64_t, std::unique_ptr<engine_detail::process_instance>>> made;
@@ -473,6 +533,7 @@ class runner {
         --busy_pool_;
       }
       outstanding_cv_.notify_all();
+      cv_.notify_one();  // a held runner judges whether it has settled
     });
   }
 
@@ -490,6 +551,7 @@ class runner {
         --outstanding_;
       }
       outstanding_cv_.notify_all();
+      cv_.notify_one();  // a held runner judges whether it has settled
     });
   }
 
@@ -566,7 +628,7 @@ class runner {
   /// Pause gate: true when slot may advance; else parks `h` until played.
   bool park_if_paused(engine_detail::slot& s, std::coroutine_handle<> h) {
     if (paused_check_needed_) poll_control();
-    if (!s.paused) return false;
+    if (!s.paused && !holding_) return false;  // held: parked for good, resumed elsewhere
     s.pause_waiter = h;
     return true;
   }
@@ -657,8 +719,17 @@ class runner {
     ::pthread_setname_np(::pthread_self(), "tessera-loop");
     std::unique_lock lk(m_);
     for (;;) {
-      const bool any = cv_.wait_for(lk, options_.control_poll, [&] { return stop_ || !queue_.empty(); });
+      const bool any = cv_.wait_for(lk, options_.control_poll, [&] {
+        return stop_ || !queue_.empty() || (hold_requested_ && !settled_ && outstanding_ == 0 && busy_pool_ == 0);
+      });
       if (stop_) return;
+      if (queue_.empty() && hold_requested_ && !settled_ && outstanding_ == 0 && busy_pool_ == 0) {
+        // Held and nothing in flight: commits and pool jobs post their news before they
+        // are uncounted, so an empty queue means no step can move any more.
+        settled_ = true;
+        idle_cv_.notify_all();
+        continue;
+      }
       if (!any) {
         lk.unlock();
         poll_control();
@@ -699,6 +770,8 @@ class runner {
   std::condition_variable outstanding_cv_;
   std::deque<std::function<void()>> queue_;
   bool stop_ = false;
+  bool hold_requested_ = false;
+  bool settled_ = false;
   std::size_t live_ = 0;
   std::size_t outstanding_ = 0;
   std::size_t busy_pool_ = 0;
@@ -708,6 +781,7 @@ class runner {
   std::vector<external_wait> external_waits_;
   std::uint64_t generation_ = 0;
   bool paused_check_needed_ = true;
+  bool holding_ = false;
   bool terminated_since_notify_ = false;
   engine_detail::thread_pool pool_;
   std::thread loop_;

@@ -220,6 +220,12 @@ class store {
     qcv_.notify_one();
   }
 
+  /// A check run first in every group-commit transaction, e.g. a daemon worker's fencing
+  /// (write_tx::check_worker). If it throws, every unit of the batch fails with its error
+  /// and nothing of the batch is written. Set it before the first write; not thread-safe
+  /// against concurrent writes.
+  void set_transaction_guard(std::function<void(write_tx&)> guard) { guard_ = std::move(guard); }
+
   /// A pooled read connection (sees everything committed before it was taken... and later
   /// commits too, between statements: each statement reads its own WAL snapshot).
   [[nodiscard]] read_lease read() { return read_lease(pool_, pool_.acquire()); }
@@ -359,6 +365,7 @@ class store {
       std::lock_guard wl(writer_mutex_);
       store_detail::immediate_transaction tx(writer_, profile_.options().busy_timeout);
       write_tx wtx(writer_, write_tx::in_batch_t{});
+      if (guard_) guard_(wtx);
       for (auto& u : batch) {
         writer_.cached("SAVEPOINT tessera_unit")->run();
         try {
@@ -400,6 +407,7 @@ class store {
   std::mutex writer_mutex_;
   store_detail::connection_pool pool_;
   repository files_;
+  std::function<void(write_tx&)> guard_;
 
   mutable std::mutex qm_;
   std::condition_variable qcv_;

@@ -589,6 +589,15 @@ class write_tx : public store_reader {
     return generation;
   }
 
+  /// Throws worker_fenced_error unless `worker` is alive (running or stopping) and its last
+  /// heartbeat is less than lease_ms old: the check a daemon worker makes in each of its
+  /// transactions, so that nothing it writes lands after another worker may have claimed
+  /// its roots (SQLite serializes the check with those claims).
+  void check_worker(std::int64_t worker, std::int64_t now_ms, std::int64_t lease_ms) {
+    check_active();
+    (void)fit_to_drive(worker, now_ms, lease_ms, "write");
+  }
+
   /// Hands root `pk` back to the daemon's queue (e.g. at a graceful stop): any worker may
   /// claim it now, with the next generation. Returns false if `worker` did not hold it.
   bool release(std::int64_t worker, std::int64_t pk) {
