@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <tessera/tessera.hpp>
 
@@ -52,6 +53,35 @@ struct sum_product : work_chain<sum_product> {
   context ctx;
   async_step sum() { ctx.s = co_await call(add, in<"x">(), in<"y">()); }
   async_step product() { out<"result">(co_await call(mul, ctx.s, in<"z">())); }
+};
+
+// Submits n sum_product children in one step (a daemon worker hands them to the queue, so
+// they spread over the workers); the next step checks their results and returns the last
+// (a workflow returns data, it does not make any).
+struct fan : work_chain<fan> {
+  static constexpr std::string_view process_name = "daemon_test.fan";
+  static auto define() {
+    using namespace tessera::spec;
+    return process_spec(input<"n", Int>(), output<"last", Int>(),
+                        exit_code<400, "ERROR_WRONG_CHILD_RESULT">("a child returned a wrong result"),
+                        outline(step<&fan::launch>, step<&fan::gather>));
+  }
+  struct context {
+    std::vector<child<sum_product>> kids;
+  };
+  context ctx;
+  async_step launch() {
+    for (std::int64_t i = 0; i < in<"n">().value; ++i) {
+      ctx.kids.push_back(co_await submit<sum_product>(spec::inputs_for<sum_product>().set<"x">(i).set<"y">(1).set<"z">(2)));
+    }
+  }
+  exit_code_value gather() {
+    for (std::size_t i = 0; i < ctx.kids.size(); ++i) {
+      if (ctx.kids[i].out<"result">()->value != static_cast<std::int64_t>(i + 1) * 2) return exit<"ERROR_WRONG_CHILD_RESULT">();
+    }
+    if (!ctx.kids.empty()) out<"last">(ctx.kids.back().out<"result">());
+    return {};
+  }
 };
 
 }  // namespace tessera::daemon_test

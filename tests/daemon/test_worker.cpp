@@ -4,5 +4,5 @@
 #include "chains.hpp"
 
 int main(int argc, char** argv) {
-  return tessera::daemon::worker_main<tessera::daemon_test::sum_product>(argc, argv);
+  return tessera::daemon::worker_main<tessera::daemon_test::sum_product, tessera::daemon_test::fan>(argc, argv);
 }

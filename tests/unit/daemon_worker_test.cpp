@@ -272,14 +272,14 @@ TEST_F(DaemonWorker, WorkersKilledAtRandomDuringAThousandChainsLoseNothingAndRun
   store st(dir_);
   constexpr std::int64_t lease_ms = 1'000;
   std::vector<pid_t> slot_pid(3);
-  for (int s = 0; s < 3; ++s) slot_pid[s] = spawn(s, lease_ms, 1);
+  for (int s = 0; s < 3; ++s) slot_pid[s] = spawn(s, lease_ms, 5);
   const auto pks = submit_chains(st, 1'000);
   std::mt19937 rng(12345);
   std::set<pid_t> killed;
   int kills = 0;
   const auto until = std::chrono::steady_clock::now() + 240s;
   while (!wait_terminated(st, pks, 0s) && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 300));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 150));
     if (kills < 12) {
       const int s = static_cast<int>(rng() % 3);
       ::kill(slot_pid[s], SIGKILL);
@@ -289,7 +289,7 @@ TEST_F(DaemonWorker, WorkersKilledAtRandomDuringAThousandChainsLoseNothingAndRun
       for (auto& w : workers_) {
         if (w.pid == slot_pid[s]) w.pid = -1;
       }
-      slot_pid[s] = spawn(s, lease_ms, 1);  // as the supervisor would
+      slot_pid[s] = spawn(s, lease_ms, 5);  // as the supervisor would
     }
   }
   ASSERT_TRUE(wait_terminated(st, pks, 120s)) << worker_log(0) << worker_log(1) << worker_log(2);
@@ -333,6 +333,40 @@ TEST_F(DaemonWorker, AFrozenWorkerIsFencedAndEndsWithoutWriting) {
   ASSERT_EQ(ws.size(), 2U);
   EXPECT_EQ(ws[0].state, worker_state::lost);
   EXPECT_EQ(stop(healthy), 0);
+}
+
+TEST_F(DaemonWorker, SubmittedChildrenSpreadOverTheWorkersAndWakeTheirParentAcrossProcesses) {
+  store st(dir_);
+  const auto a = spawn(0, 2'000, 2);
+  const auto b = spawn(1, 2'000, 2);
+  for (int i = 0; i < 1000 && st.read().workers().size() < 2; ++i) std::this_thread::sleep_for(5ms);
+  std::vector<spec::inputs_for<daemon_test::fan>> ins;
+  for (int i = 0; i < 4; ++i) ins.push_back(spec::inputs_for<daemon_test::fan>().set<"n">(25));
+  const auto fans = submit_all<daemon_test::fan>(st, ins);
+  ASSERT_TRUE(wait_terminated(st, fans, 120s)) << worker_log(0) << worker_log(1);
+  std::set<pid_t> ran_in;
+  for (const auto& [pk, pids] : executions()) {
+    EXPECT_EQ(pids.size(), 1U) << "calcfunction " << pk << " ran twice";
+    ran_in.insert(pids.begin(), pids.end());
+  }
+  EXPECT_EQ(executions().size(), 200U);  // 4 x 25 children x 2 calcfunctions
+  EXPECT_EQ(ran_in.size(), 2U) << "the children all ran in one worker";
+  auto r = st.read();
+  for (auto pk : fans) {
+    const auto n = r.node(pk);
+    ASSERT_EQ(n.state, process_state::finished) << n.exit_message;
+    EXPECT_EQ(n.exit_status.value_or(-1), 0) << n.exit_message;  // 400: a child's result was wrong
+    std::int64_t last = -1;
+    int calls = 0;
+    for (const auto& l : r.outgoing(pk)) {
+      if (l.label == "last") last = r.load<Int>(l.output).value;
+      calls += is_call(l.type);
+    }
+    EXPECT_EQ(last, 50);
+    EXPECT_EQ(calls, 25);
+  }
+  EXPECT_EQ(stop(a), 0);
+  EXPECT_EQ(stop(b), 0);
 }
 
 TEST_F(DaemonWorker, AChainOfATypeTheWorkerDoesNotKnowEndsExceptedNamingTheType) {

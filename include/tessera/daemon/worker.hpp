@@ -121,7 +121,9 @@ class worker {
       }
     });
 
-    auto r = std::make_unique<runner>(st, o_.runner);
+    auto ro = o_.runner;
+    ro.hand_off_submitted_children = true;  // one parent's children spread over all workers
+    auto r = std::make_unique<runner>(st, ro);
     r->on_transition([this](std::int64_t, hook_point h, process_state s) {
       if (h == hook_point::entered && is_terminal(s)) poke();  // room for more
     });
@@ -223,11 +225,22 @@ class worker {
         if (stop_) return;
         poked_ = false;
       }
-      // Claim until the queue is empty or the worker is full.
+      // Claim until the queue is empty, the worker is full, or it has its fair share.
       for (;;) {
         const auto live = r.live();
         if (live >= o_.max_processes) break;
-        const auto want = std::min(o_.claim_batch, o_.max_processes - live);
+        auto want = std::min(o_.claim_batch, o_.max_processes - live);
+        // Its share of what is queued: the other running workers were woken too, so a
+        // burst of submissions (or one parent's children) spreads over all of them.
+        std::int64_t queued = 0, running = 1;
+        try {
+          auto rd = st.read();
+          queued = rd.connection().scalar_int("SELECT count(*) FROM process_lease WHERE worker = 0");
+          running = std::max<std::int64_t>(1, rd.connection().scalar_int("SELECT count(*) FROM worker WHERE state = 'running'"));
+        } catch (const std::exception&) {
+        }
+        const bool shared = running > 1 && queued > 0;
+        if (shared) want = std::min<std::size_t>(want, static_cast<std::size_t>((queued + running - 1) / running));
         std::vector<claimed_root> got;
         try {
           got = st.write([&](write_tx& tx) { return tx.claim(id_, now_ms(), lease, want); });
@@ -239,7 +252,7 @@ class worker {
         }
         if (got.empty()) break;
         start(st, r, got);
-        if (got.size() < want) break;
+        if (got.size() < want || shared) break;  // the rest at its next wake-up
         std::lock_guard lk(m_);
         if (stop_) return;
       }

@@ -58,6 +58,10 @@ struct runner_options {
   std::vector<std::string> cached_types;
   /// Safety-net poll of pause/kill requests from other OS processes (events come first).
   std::chrono::milliseconds control_poll{1000};
+  /// Children that work chains launch with submit<C>() go to the daemon's queue (any
+  /// worker may run them; the parent waits as for another program's process) instead of
+  /// running here. Set by daemon workers; run<C>() children always stay with their parent.
+  bool hand_off_submitted_children = false;
 };
 
 /// State transitions, for observers (tests, the CLI's watch, hooks).
@@ -292,6 +296,8 @@ class runner {
     runner* self = this;
     engine_detail::default_runner().compare_exchange_strong(self, nullptr);
     watcher_.reset();
+    // Its thread posts to the loop: gone before the loop is (it is only touched on the loop).
+    call_on_loop([this] { states_watcher_.reset(); });
     // Stop the loop first (no new work can start), let in-flight commits and pool jobs
     // end (their news is dropped), then free every process's coroutine frames.
     {
@@ -372,9 +378,13 @@ class runner {
     std::vector<std::pair<std::int64_t, std::string>> todo;
     {
       auto lease = store_->read();
+      // Not the daemon's processes (those with a lease row, and their call trees): its
+      // workers drive them, and taking one over here would run it twice.
       auto st = lease.connection().prepare(
+          "WITH RECURSIVE daemon(pk) AS (SELECT pk FROM process_lease UNION SELECT k.output FROM daemon "
+          "JOIN link k ON k.input = daemon.pk AND k.type IN (5, 6) JOIN live_process l ON l.pk = k.output) "
           "SELECT n.pk, n.type, n.kind FROM live_process l JOIN node n ON n.pk = l.pk WHERE n.kind IN (3, 4) "
-          "ORDER BY n.pk");
+          "AND l.pk NOT IN daemon ORDER BY n.pk");
       while (st.step()) {
         const auto kind = node_kind_from_int(st.int64(2));
         const std::int64_t pk = st.int64(0);
@@ -394,11 +404,12 @@ class runner {
     auto ids = nlohmann::json::array();
     for (auto pk : roots) ids.push_back(pk);
     auto lease = store_->read();
-    // Only live processes are walked: a terminated process has no live descendant.
+    // Only live processes are walked (a terminated process has no live descendant), and
+    // not into children handed to the daemon (they have lease rows of their own).
     auto st = lease.connection().prepare(
         "WITH RECURSIVE t(pk) AS (SELECT l.pk FROM json_each(?1) j JOIN live_process l ON l.pk = j.value "
         "UNION SELECT k.output FROM t JOIN link k ON k.input = t.pk AND k.type IN (5, 6) "
-        "JOIN live_process l ON l.pk = k.output) "
+        "JOIN live_process l ON l.pk = k.output WHERE NOT EXISTS (SELECT 1 FROM process_lease p WHERE p.pk = k.output)) "
         "SELECT n.pk, n.type, n.kind FROM t JOIN node n ON n.pk = t.pk WHERE n.kind IN (3, 4) ORDER BY n.pk");
     st.bind(1, ids.dump());
     const std::unordered_set<std::int64_t> root_set(roots.begin(), roots.end());
@@ -622,8 +633,14 @@ class runner {
       post([then = std::move(then), r = std::move(r)] { then(r); });
     } else {
       external_waits_.push_back({pk, std::move(then)});
+      watch_states();
     }
   }
+
+  /// Whether children launched with submit<C>() go to the daemon's queue.
+  bool hands_off_children() const noexcept { return options_.hand_off_submitted_children; }
+  /// A child was handed to the daemon: wake the workers once this batch of events is done.
+  void queued_for_daemon() noexcept { queued_since_notify_ = true; }
 
   /// Pause gate: true when slot may advance; else parks `h` until played.
   bool park_if_paused(engine_detail::slot& s, std::coroutine_handle<> h) {
@@ -700,18 +717,45 @@ class runner {
       }
       s->paused = now;
     }
-    if (!external_waits_.empty()) {
-      auto waits = std::move(external_waits_);
-      external_waits_.clear();
-      auto lease = store_->read();
-      for (auto& w : waits) {
-        auto r = load_result(lease, w.pk);
-        if (r.terminated()) {
-          w.then(r);
-        } else {
-          external_waits_.push_back(std::move(w));
-        }
+    poll_external_waits();
+  }
+
+  // Processes this runner waits for that another program runs (a daemon's other workers):
+  // one query finds which have terminated, then only those are loaded.
+  void poll_external_waits() {
+    if (external_waits_.empty()) return;
+    std::unordered_set<std::int64_t> ended;
+    auto lease = store_->read();
+    {
+      auto st = lease.connection().prepare(
+          "SELECT pk FROM node WHERE process_state IN ('finished', 'excepted', 'killed') AND pk IN "
+          "(SELECT value FROM json_each(?))");
+      auto ids = nlohmann::json::array();
+      for (const auto& w : external_waits_) ids.push_back(w.pk);
+      st.bind(1, ids.dump());
+      while (st.step()) ended.insert(st.int64(0));
+    }
+    if (ended.empty()) return;
+    auto waits = std::move(external_waits_);
+    external_waits_.clear();
+    for (auto& w : waits) {
+      if (ended.count(w.pk)) {
+        w.then(load_result(lease, w.pk));
+      } else {
+        external_waits_.push_back(std::move(w));
       }
+    }
+  }
+
+  // Another program's processes end with a write to the profile's "states" channel: the
+  // first external wait starts watching it (the control poll stays as the safety net).
+  void watch_states() {
+    if (states_watcher_ || states_watch_failed_) return;
+    try {
+      states_watcher_ = std::make_unique<engine_detail::profile_watcher>(
+          store_->profile().directory(), [this] { post([this] { poll_external_waits(); }); }, "states");
+    } catch (const std::exception&) {
+      states_watch_failed_ = true;  // e.g. no inotify instance left: the control poll finds them
     }
   }
 
@@ -752,6 +796,10 @@ class runner {
         terminated_since_notify_ = false;
         engine_detail::notify_profile(store_->profile().directory(), "states");
       }
+      if (queued_since_notify_) {
+        queued_since_notify_ = false;
+        engine_detail::notify_profile(store_->profile().directory(), "queue");
+      }
       lk.lock();
       if (queue_.empty()) idle_cv_.notify_all();
     }
@@ -782,6 +830,9 @@ class runner {
   std::uint64_t generation_ = 0;
   bool paused_check_needed_ = true;
   bool holding_ = false;
+  bool queued_since_notify_ = false;
+  bool states_watch_failed_ = false;
+  std::unique_ptr<engine_detail::profile_watcher> states_watcher_;
   bool terminated_since_notify_ = false;
   engine_detail::thread_pool pool_;
   std::thread loop_;

@@ -651,11 +651,16 @@ engine_detail::task<child<C>> work_chain<Self>::launch(port_values inputs, bool 
       state_hook(r, s, self, hook_point::exiting, process_state::running);
       state_hook(r, s, self, hook_point::entering, process_state::waiting);
     }
-    commit_op<launched> op6{r, s, [ls, logs, parent, to_waiting](write_tx& tx) {
+    // In a daemon worker a submitted child goes to the daemon's queue, in the unit that
+    // creates it, and runs wherever a worker claims it (this one too, maybe).
+    const bool hand_off = !wait && r.hands_off_children();
+    commit_op<launched> op6{r, s, [ls, logs, parent, to_waiting, hand_off](write_tx& tx) {
                                                ensure_live(tx, parent);
                                                for (const auto& l : logs) tx.add_log(parent, l.level, l.message);
                                                if (to_waiting) tx.set_process_state(parent, process_state::waiting);
-                                               return create_process(tx, ls);
+                                               auto made = create_process(tx, ls);
+                                               if (hand_off) tx.hand_off(made.pk);
+                                               return made;
                                              }};
     auto done = co_await op6;
     if (to_waiting) {
@@ -663,11 +668,15 @@ engine_detail::task<child<C>> work_chain<Self>::launch(port_values inputs, bool 
       state_hook(r, s, self, hook_point::entered, process_state::waiting);
     }
     child_pk = done.pk;
-    auto& cs = r.adopt(child_pk, std::move(inst));
-    remember_inputs<C>(cs.frame, inputs, args, done.input_pks);
-    r.post([&r, pk = child_pk, gen = cs.gen] {
-      if (auto* sl = r.find_live(pk, gen)) r.start(*sl);
-    });
+    if (hand_off) {
+      r.queued_for_daemon();
+    } else {
+      auto& cs = r.adopt(child_pk, std::move(inst));
+      remember_inputs<C>(cs.frame, inputs, args, done.input_pks);
+      r.post([&r, pk = child_pk, gen = cs.gen] {
+        if (auto* sl = r.find_live(pk, gen)) r.start(*sl);
+      });
+    }
   }
   child<C> h(child_pk);
   if (wait) {

@@ -14,8 +14,15 @@
 // A root is the daemon's once it has a lease row: enqueue() (a submission to the daemon)
 // makes one with worker 0, lease_root() one held by the worker that created the root. Roots
 // without a row are driven by a program of their own (a runner in the foreground), which
-// the daemon must not take over; so claim() only takes roots that have a row (nor can it
-// mistake a child whose CALL link is not stored yet for a root).
+// the daemon must not take over; so claim() only takes processes that have a row (nor can
+// it mistake a child whose CALL link is not stored yet for a root).
+//
+// A child a work chain submits inside a daemon worker is handed to the queue too
+// (hand_off(), in the transaction that creates it): it gets a row of its own and is owned
+// like a root, by whichever worker claims it, so one parent's children spread over all
+// workers; its parent waits for it as for any process another program runs. "Root" below
+// means a process with a lease row; the call tree a root's owner drives stops at
+// descendants that have rows of their own.
 //
 // The rules, which write_tx's register_worker/heartbeat/claim/lease_root/enqueue/release/
 // set_worker_state keep:
@@ -99,16 +106,14 @@ namespace store_detail {
 // The live roots a worker may claim, oldest pk first: ?1 the claimer, ?2 now, ?3 how many.
 // It walks live_process (a few thousand rows, whatever the size of node) in pk order (CROSS
 // JOIN: SQLite keeps that order whatever its statistics say) and stops after ?3 hits; the
-// lease, worker and caller lookups are by key. Taken: a root whose lease row is not the
-// claimer's and is expired or of a worker that is not alive (waiting rows name worker 0,
-// which has no row). The caller check only guards rows written by hand: enqueue and
-// lease_root refuse children.
+// lease and worker lookups are by key. Taken: a root whose lease row is not the claimer's
+// and is expired or of a worker that is not alive (waiting rows name worker 0, which has
+// no row).
 inline constexpr std::string_view claimable_roots_sql =
     "SELECT l.pk, p.worker, p.generation FROM live_process l "
     "CROSS JOIN process_lease p ON p.pk = l.pk "
     "LEFT JOIN worker w ON w.id = p.worker "
     "WHERE p.worker != ?1 AND (p.expires <= ?2 OR w.state IS NULL OR w.state NOT IN ('running', 'stopping')) "
-    "AND NOT EXISTS (SELECT 1 FROM link k WHERE k.output = l.pk AND k.type IN (5, 6)) "
     "ORDER BY l.pk LIMIT ?3";
 
 }  // namespace store_detail

@@ -321,20 +321,25 @@ class store_reader {
     }
     return out;
   }
-  /// The root of process `pk`'s call tree (pk itself for a root) and who holds it.
+  /// Who drives process `pk`: its nearest ancestor-or-self with a lease row (a root handed
+  /// to the daemon, or a child handed off), else the root of its call tree; and that
+  /// lease.
   [[nodiscard]] process_owner owner_of(std::int64_t pk) {
     (void)kind_of(pk);  // throws not_found_error naming the pk
     process_owner o;
-    o.root = pk;
-    // The call graph is a forest, so the walk up ends; one link lookup per level.
-    for (auto up = caller(pk); up; up = caller(*up)) o.root = *up;
     auto st = c_->cached("SELECT worker, generation, expires FROM process_lease WHERE pk = ?");
-    st->bind(1, o.root);
-    if (st->step()) {
-      o.queued = true;
-      o.worker = st->int64(0);
-      o.generation = st->int64(1);
-      o.expires = st->int64(2);
+    // The call graph is a forest, so the walk up ends; two lookups by key per level.
+    for (std::optional<std::int64_t> at = pk; at; at = caller(*at)) {
+      o.root = *at;
+      st->reset();
+      st->bind(1, *at);
+      if (st->step()) {
+        o.queued = true;
+        o.worker = st->int64(0);
+        o.generation = st->int64(1);
+        o.expires = st->int64(2);
+        break;
+      }
     }
     return o;
   }

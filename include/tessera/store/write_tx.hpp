@@ -522,6 +522,20 @@ class write_tx : public store_reader {
     st->step();
   }
 
+  /// Hands live process `pk`, which a work chain has just called, to the daemon's queue
+  /// (best in the unit that creates it): any worker may claim it, and whoever does drives
+  /// it and its call tree, while its caller waits for it in whichever worker holds that.
+  void hand_off(std::int64_t pk) {
+    check_active();
+    auto live = connection().cached("SELECT 1 FROM live_process WHERE pk = ?");
+    live->bind(1, pk);
+    if (!live->step()) throw store_error(fmt::format("cannot hand {} to the daemon: not a live process", describe(pk)));
+    auto st = connection().cached(
+        "INSERT INTO process_lease(pk, worker, expires, generation) VALUES (?, 0, 0, 0) ON CONFLICT(pk) DO NOTHING");
+    st->bind(1, pk);
+    st->step();
+  }
+
   /// Takes up to `max_roots` enqueued live roots nobody validly holds, oldest first, for `worker`
   /// (lease until now_ms + lease_ms, generation one up). First declares lost every worker
   /// whose heartbeat is lease_ms old or more. SQLite serializes write transactions, so two
