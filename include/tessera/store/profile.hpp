@@ -112,6 +112,7 @@ class profile {
         "PRAGMA busy_timeout = {}; PRAGMA synchronous = {}; PRAGMA cache_size = -{}; "
         "PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = {}",
         options_.busy_timeout.count(), to_string(sync_), options_.cache_kib, options_.wal_autocheckpoint_pages));
+    c.set_busy_timeout(options_.busy_timeout);
     return c;
   }
 

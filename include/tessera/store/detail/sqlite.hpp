@@ -204,14 +204,26 @@ class connection {
   }
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
-  connection(connection&& o) noexcept : db_(std::exchange(o.db_, nullptr)), cache_(std::move(o.cache_)) {}
+  connection(connection&& o) noexcept
+      : db_(std::exchange(o.db_, nullptr)), cache_(std::move(o.cache_)), busy_(std::move(o.busy_)) {}
   connection& operator=(connection&& o) noexcept {
     if (this != &o) {
       close();
       db_ = std::exchange(o.db_, nullptr);
       cache_ = std::move(o.cache_);
+      busy_ = std::move(o.busy_);
     }
     return *this;
+  }
+
+  /// Waits up to `limit` for another process's lock, polling every 50-1,000 us. SQLite's
+  /// own busy handler sleeps 1, 2, 5, 10, 15, 20, 25, 50, 100 ms in turn: with several
+  /// daemon workers and a submitting program sharing a profile, those sleeps, not the
+  /// transactions, would set the pace.
+  void set_busy_timeout(std::chrono::milliseconds limit) {
+    busy_ = std::make_unique<busy_wait>();
+    busy_->limit = limit;
+    sqlite3_busy_handler(db_, &connection::on_busy, busy_.get());
   }
   ~connection() { close(); }
 
@@ -292,6 +304,23 @@ class connection {
     }
   }
   std::map<std::string, std::unique_ptr<cache_entry>, std::less<>> cache_;
+
+  struct busy_wait {
+    std::chrono::steady_clock::time_point since{};
+    std::chrono::milliseconds limit{0};
+  };
+  static int on_busy(void* p, int count) noexcept {
+    auto* b = static_cast<busy_wait*>(p);
+    const auto now = std::chrono::steady_clock::now();
+    if (count == 0) {
+      b->since = now;
+    } else if (now - b->since >= b->limit) {
+      return 0;  // SQLITE_BUSY for the caller
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(count < 20 ? 50 : count < 200 ? 200 : 1000));
+    return 1;
+  }
+  std::unique_ptr<busy_wait> busy_;
 };
 
 /// BEGIN IMMEDIATE ... COMMIT, rolled back on destruction unless committed. BEGIN retries
