@@ -246,7 +246,7 @@ class supervisor {
       auto& sl = slots_[k];
       if (k >= static_cast<std::size_t>(target_)) {
         sl.next_start_ms = 0;
-        if (sl.pid > 0 && !sl.stop_sent) log(fmt::format("stopping worker {} (pid {}): the daemon now has {} workers", k, sl.pid, target_));
+        if (sl.pid > 0 && !sl.stop_sent) log(fmt::format("stopping worker {} (pid {}): the daemon now has {} worker{}", k, sl.pid, target_, target_ == 1 ? "" : "s"));
         stop_worker(sl);
       } else if (sl.pid == 0 && sl.next_start_ms == 0) {
         sl.next_start_ms = now;  // a new slot
