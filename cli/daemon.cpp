@@ -232,7 +232,10 @@ void cmd_status(const globals& g) {
         o["worker"] = w->id;
         o["heartbeat_age_ms"] = now - w->heartbeat;
         o["roots"] = w->roots;
-        state = std::string(to_string(w->state));
+        // A heartbeat lease_ms late is lost by the store's rule (lease.hpp), even before
+        // another worker's claim writes it down.
+        const bool late = is_alive(w->state) && now - w->heartbeat >= j["lease_ms"].get<std::int64_t>();
+        state = std::string(to_string(late ? worker_state::lost : w->state));
       } else {
         state = store_problem.empty() ? "starting" : "unknown";  // not registered in the store yet
       }
