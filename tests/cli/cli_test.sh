@@ -496,7 +496,7 @@ daemon_crash)
   t 0 "" "$T" daemon status --json
   ok "status counts the restarts and gives the last exit" json_ok 'd["slots"][0]["restarts"] >= 2 and d["slots"][0]["last_exit"] == "exited with status 3"'
   t 0 "" "$T" daemon status
-  ok "the table shows the restarts and the exit" has '^0 +.* +[23] +exited with status 3$'
+  ok "the table shows the slot waiting for its restart" has '^0 +- +restarting in [0-9.]+ s +- +- +2 +exited with status 3$'
   t 0 "^daemon stopped" "$T" daemon stop
   python3 - "$d/supervisor.log" >backoff.txt <<'PY'
 import datetime, re, sys
@@ -547,6 +547,11 @@ daemon_kill)
   t 1 "is not running: nothing to stop" "$T" daemon stop
   t 0 "^replaced a stale pid file left by supervisor pid $spid, which no longer runs$" "$T" daemon start
   ok "the new supervisor logged it" grep -q "replaced the stale pid file of pid $spid$" "$d/supervisor.log"
+  t 0 "^daemon stopped" "$T" daemon stop
+  # A worker that stops heartbeating is shown lost once its heartbeat is lease_ms old.
+  t 0 "daemon started" env FAKE_WORKER=silent "$T" daemon start -n 1 --lease-ms 300
+  ok "a silent worker is shown lost" wait_for 5 daemon_json 'd["slots"][0]["state"] == "lost" and d["slots"][0]["heartbeat_age_ms"] >= 300'
+  t 0 "^0 +[0-9]+ +lost +[0-9.]+ s ago +0 +0 +-$" "$T" daemon status
   t 0 "^daemon stopped" "$T" daemon stop
   # A stale pid file naming a live process that is not a supervisor (pid 1): never signalled.
   echo 1 >"$d/supervisor.pid"

@@ -8,6 +8,7 @@
 // FAKE_WORKER in the environment (inherited through the supervisor) changes that:
 //   crash:MS      exit with status 3 after MS ms
 //   ignore-term   ignore SIGTERM (for `stop --timeout`)
+//   silent        never heartbeat after registering (status shows it lost)
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -98,7 +99,11 @@ int main(int argc, char** argv) {
     const int sig = ::sigtimedwait(&term, nullptr, &ts);
     if (sig == SIGTERM) {
       std::printf("SIGTERM: stopping\n");
-      st.write([&](tessera::write_tx& tx) { tx.set_worker_state(id, tessera::worker_state::stopped); });
+      try {
+        st.write([&](tessera::write_tx& tx) { tx.set_worker_state(id, tessera::worker_state::stopped); });
+      } catch (const tessera::worker_fenced_error& e) {  // declared lost already: nothing to hand back
+        std::printf("%s\n", e.what());
+      }
       return 0;
     }
     if (crash_at && now_ms() >= crash_at) {
@@ -106,6 +111,7 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
       std::_Exit(3);
     }
+    if (mode == "silent") continue;
     if (!st.write([&](tessera::write_tx& tx) { return tx.heartbeat(id, now_ms(), lease_ms); })) {
       std::printf("lost my lease: exiting\n");
       return 4;
