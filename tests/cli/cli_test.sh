@@ -410,7 +410,10 @@ daemon)
   ok "the failed start left no pid file" [ ! -e "$d/supervisor.pid" ]
   ok "the failed start recorded no settings" [ ! -e "$d/daemon.json" ]
 
-  t 0 "^daemon started: supervisor pid [0-9]+, 2 workers of $W \(logs in $d\)$" "$T" daemon start --workers 2 --program "$W" --lease-ms 2000
+  # Started with signals ignored, as nohup or a shell's background job would: the supervisor
+  # still reaps and stops its workers, and they get every signal at its default action.
+  t 0 "^daemon started: supervisor pid [0-9]+, 2 workers of $W \(logs in $d\)$" \
+    bash -c 'trap "" INT HUP PIPE TERM QUIT CHLD; exec "$@"' _ "$T" daemon start --workers 2 --program "$W" --lease-ms 2000
   spid=$(cat "$d/supervisor.pid") && export spid
   out=$(cat "$d/daemon.json")
   ok "daemon.json records the settings" json_ok 'd == {"program": os.environ["W"], "workers": 2, "lease_ms": 2000}'

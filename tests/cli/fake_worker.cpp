@@ -35,7 +35,7 @@ std::int64_t now_ms() {
 }
 
 // What the supervisor owes a worker: stdin from /dev/null, no descriptor of its own left
-// open, no signal blocked. Empty if all holds.
+// open, no signal blocked or ignored. Empty if all holds.
 std::string contract_problem(int argc, char** argv) {
   if (argc != 8 || std::string_view(argv[1]) != "--tessera-worker" || std::string_view(argv[2]) != "--profile" ||
       argv[3][0] != '/' || std::string_view(argv[4]) != "--slot" || std::string_view(argv[6]) != "--lease-ms") {
@@ -56,8 +56,11 @@ std::string contract_problem(int argc, char** argv) {
   if (extra) return std::to_string(extra) + " inherited file descriptors beyond 0-2";
   sigset_t mask;
   ::sigprocmask(SIG_SETMASK, nullptr, &mask);
-  for (int s : {SIGTERM, SIGHUP, SIGCHLD, SIGINT}) {
+  for (int s : {SIGTERM, SIGHUP, SIGCHLD, SIGINT, SIGQUIT, SIGPIPE}) {
     if (::sigismember(&mask, s)) return std::string("signal ") + ::strsignal(s) + " is blocked";
+    struct sigaction now {};
+    ::sigaction(s, nullptr, &now);
+    if (now.sa_handler != SIG_DFL) return std::string("signal ") + ::strsignal(s) + " is not at its default action";
   }
   return {};
 }

@@ -77,6 +77,12 @@ class supervisor {
     ::sigemptyset(&set);
     for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) ::sigaddset(&set, s);
     if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) throw daemon_error("cannot block the supervisor's signals");
+    // Dispositions come from whoever ran `start` (nohup ignores SIGHUP, a shell's background
+    // job SIGINT; an ignored SIGCHLD would reap the workers for us and lose their exit
+    // statuses). Blocked, default is safe here, and workers inherit default through exec.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT}) ::sigaction(s, &dfl, nullptr);
     signal_fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signal_fd_) throw daemon_error(fmt::format("signalfd: {}", detail::errno_text(errno)));
     struct sigaction ign {};
