@@ -482,6 +482,9 @@ PY
   # A later start without options takes the recorded program and count.
   t 0 "^daemon started: supervisor pid [0-9]+, 1 worker of $W" "$T" daemon start
   t 0 "^daemon stopped" "$T" daemon stop
+  t 0 "^the daemon of profile $work/p is not running: starting it$" "$T" daemon restart
+  ok "restart of a stopped daemon starts it" has "^daemon started: supervisor pid [0-9]+, 1 worker of $W"
+  t 0 "^daemon stopped" "$T" daemon stop
   # The recorded program gone: a clear error for start and restart.
   cp "$W" mine && t 0 "2 workers of $work/mine" "$T" daemon start --program mine -n 2 && t 0 "stopped" "$T" daemon stop
   rm mine
