@@ -98,5 +98,6 @@ void add_node_commands(CLI::App& app, globals& g);
 void add_computer_commands(CLI::App& app, globals& g);
 void add_storage_commands(CLI::App& app, globals& g);
 void add_plugin_commands(CLI::App& app, globals& g);
+void add_daemon_commands(CLI::App& app, globals& g);
 
 }  // namespace tessera::cli

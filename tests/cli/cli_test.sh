@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end tests of the `tessera` CLI, one section per CTest test (tests/cli/CMakeLists.txt):
-#   cli_test.sh SECTION TESSERA FIXTURE WORKDIR TEST_PLUGIN
+#   cli_test.sh SECTION TESSERA FIXTURE WORKDIR TEST_PLUGIN FAKE_WORKER
 # Each section works in a fresh WORKDIR/SECTION with its own HOME and XDG folders, fills
 # profiles with cli_fixture (real work chains run by the engine), and checks the output and
 # exit status of every command, including every error path. Prints "N passed, M failed".
 set -u
-section=$1 T=$(realpath "$2") F=$(realpath "$3") P=$(realpath "${5:-/nonexistent}")
+section=$1 T=$(realpath "$2") F=$(realpath "$3") P=$(realpath "${5:-/nonexistent}") W=$(realpath "${6:-/nonexistent}")
 work="$4/$section"
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 export HOME="$work" XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data"
@@ -43,6 +43,23 @@ json_len() { python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"
 # json_ok EXPR: the Python expression EXPR is true of the last output parsed as JSON (d);
 # shell values reach it through the environment (os.environ).
 json_ok() { python3 -c "import json, os, sys; d = json.load(sys.stdin); sys.exit(0 if ($1) else 1)" <<<"$out"; }
+
+# wait_for SECONDS CMD... : runs CMD every 0.1 s until it succeeds (status 0) or SECONDS pass.
+wait_for() {
+  local tries=$(($1 * 10)) i
+  shift
+  for ((i = 0; i < tries; i++)); do "$@" && return 0; sleep 0.1; done
+  return 1
+}
+# daemon_json EXPR: like json_ok, on `tessera daemon status --json` (whatever its exit status).
+daemon_json() { out=$("$T" daemon status --json 2>/dev/null); json_ok "$1"; }
+# The worker processes of profile $work/p still alive (by their command line).
+workers_alive() { pgrep -f -- "--tessera-worker --profile $work/p --slot" >/dev/null; }
+no_workers() { ! workers_alive; }
+# A daemon section leaves no daemon behind, whatever failed.
+stop_daemon_on_exit() { trap '"$T" --profile "$work/p" daemon stop --timeout 5 >/dev/null 2>&1' EXIT; }
+# gone PID: no such process (or a zombie).
+gone() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null); [[ -z $s || $s == Z || $s == X ]]; }
 
 fill() {  # fill DIR: a profile with processes; sets pk_<name> variables
   "$T" init --no-default "$1" >/dev/null || { echo "FAIL: init $1"; exit 1; }
@@ -360,6 +377,193 @@ plugin)
   installed=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["directories"][0])' <<<"$out")
   mkdir -p "$installed" && cp "$P" "$installed/"
   t 0 "^calculations +test\.scale +.* $(realpath "$installed")/$lib_name$" env -u TESSERA_PLUGIN_PATH prefix/bin/tessera plugin list
+  ;;
+daemon)
+  stop_daemon_on_exit
+  # The worker program is tests/cli/fake_worker.cpp (it checks the supervisor's side of the
+  # contract, registers in the store's worker table, heartbeats and stops on SIGTERM).
+  "$T" init --no-default p >/dev/null
+  export TESSERA_PROFILE="$work/p" W work
+  d="$work/p/daemon"
+  t 2 "^error: no worker program recorded for this profile's daemon: pass --program PATH, an executable whose main calls tessera::daemon::worker_main$" \
+    "$T" daemon start && ok "one-line error" one_line_error
+  t 2 "^error: the worker program $work/nope does not exist: pass --program" "$T" daemon start --program nope
+  ok "one-line error" one_line_error
+  printf '#!/bin/sh\n' >notexec.sh
+  t 2 "^error: the worker program $work/notexec.sh is not executable \(chmod \+x it\)" "$T" daemon start --program notexec.sh
+  t 2 "^error: the worker program $work is a directory" "$T" daemon start --program "$work"
+  t 2 "workers" "$T" daemon start --workers 0 --program "$W" && ok "one-line error" one_line_error
+  t 2 "lease-ms" "$T" daemon start --lease-ms 5 --program "$W"
+  t 2 "" "$T" daemon incr 0
+  t 2 "unknown command 'begin' for .tessera daemon. \(one of: start, stop, status, restart, incr, decr\)" "$T" daemon begin
+  ok "no settings recorded by refused starts" [ ! -e "$d/daemon.json" ]
+  t 1 "^error: the daemon of profile $work/p is not running: nothing to stop$" "$T" daemon stop && ok "one-line error" one_line_error
+  t 1 "^the daemon of profile $work/p is not running$" "$T" daemon status
+  ok "nothing on stderr" [ -z "$err" ]
+  t 1 "" "$T" daemon status --json && ok "status --json says not running" json_ok 'd == {"running": False, "profile": os.environ["work"] + "/p"}'
+  t 1 "^error: the daemon of profile $work/p is not running: start it with .tessera daemon start.$" "$T" daemon incr
+  t 1 "is not running: start it with" "$T" daemon decr
+  # A program that is not a worker program: start fails at once, naming it and its log.
+  t 1 "^error: worker 0 \(pid [0-9]+\) exited with status 0 without being asked to stop right after it started: is /bin/true a worker program \(its main calls tessera::daemon::worker_main\)\? Its output is in $d/worker-0.log$" \
+    "$T" daemon start --program /bin/true
+  ok "one-line error" one_line_error
+  ok "the failed start left no pid file" [ ! -e "$d/supervisor.pid" ]
+  ok "the failed start recorded no settings" [ ! -e "$d/daemon.json" ]
+
+  # Started with signals ignored, as nohup or a shell's background job would: the supervisor
+  # still reaps and stops its workers, and they get every signal at its default action.
+  t 0 "^daemon started: supervisor pid [0-9]+, 2 workers of $W \(logs in $d\)$" \
+    bash -c 'trap "" INT HUP PIPE TERM QUIT CHLD; exec "$@"' _ "$T" daemon start --workers 2 --program "$W" --lease-ms 2000
+  spid=$(cat "$d/supervisor.pid") && export spid
+  out=$(cat "$d/daemon.json")
+  ok "daemon.json records the settings" json_ok 'd == {"program": os.environ["W"], "workers": 2, "lease_ms": 2000}'
+  ok "worker 0 got its command line" grep -Eq -- "--tessera-worker --profile $work/p --slot 0 --lease-ms 2000$" "$d/worker-0.log"
+  ok "worker 1 got its command line" grep -Eq -- "--tessera-worker --profile $work/p --slot 1 --lease-ms 2000$" "$d/worker-1.log"
+  ok "the workers found stdin, descriptors and signal mask as the contract says" \
+    [ "$(cat "$d/worker-0.log" "$d/worker-1.log" | grep -c '^contract ok$')" = 2 ]
+  ok "the supervisor leads its own process group" [ "$(ps -o pgid= -p "$spid" | tr -d ' ')" = "$spid" ]
+  ok "the supervisor has no terminal" [ "$(ps -o tty= -p "$spid" | tr -d ' ')" = "?" ]
+  ok "the supervisor is not a session leader" [ "$(ps -o sid= -p "$spid" | tr -d ' ')" != "$spid" ]
+  ok "the workers are in the supervisor's process group" \
+    [ "$(pgrep -g "$spid" -f -- "--tessera-worker --profile $work/p" | wc -l)" = 2 ]
+  ok "the supervisor logged its start" grep -Eq "supervisor started \(pid $spid\): 2 workers of $W, lease 2000 ms$" "$d/supervisor.log"
+  ok "both workers registered in the store" wait_for 10 daemon_json '[s["state"] for s in d["slots"]] == ["running", "running"]'
+  t 0 "^daemon of profile $work/p: running, supervisor pid $spid, up [0-9.]+ s$" "$T" daemon status
+  ok "status gives the settings" has "^2 workers of $W, lease 2000 ms$"
+  ok "status table header" has '^SLOT +PID +STATE +HEARTBEAT +ROOTS +RESTARTS +LAST EXIT$'
+  ok "status row of slot 0" has '^0 +[0-9]+ +running +[0-9.]+ s ago +0 +0 +-$'
+  ok "status row of slot 1" has '^1 +[0-9]+ +running +[0-9.]+ s ago +0 +0 +-$'
+  t 0 "" "$T" daemon status --json
+  ok "status --json" json_ok 'd["running"] and d["pid"] == int(os.environ["spid"]) and d["workers"] == 2 and d["lease_ms"] == 2000
+    and d["program"] == os.environ["W"] and d["state"] == "running" and d["uptime_ms"] >= 0
+    and [s["slot"] for s in d["slots"]] == [0, 1] and all(s["state"] == "running" and s["roots"] == 0 and s["restarts"] == 0
+    and s["last_exit"] is None and isinstance(s["pid"], int) and isinstance(s["worker"], int) and 0 <= s["heartbeat_age_ms"] < 2000 for s in d["slots"])'
+
+  t 1 "^error: the daemon of profile $work/p is already running \(supervisor pid $spid\): stop it with .tessera daemon stop., or use .tessera daemon restart.$" \
+    "$T" daemon start --workers 5 && ok "one-line error" one_line_error
+  out=$(cat "$d/daemon.json") && ok "a refused start keeps daemon.json" json_ok 'd["workers"] == 2'
+  ok "a refused start keeps the supervisor" [ "$(cat "$d/supervisor.pid")" = "$spid" ]
+
+  t 0 "^daemon now has 3 workers \(was 2\)$" "$T" daemon incr
+  ok "slot 2 runs" grep -q '^contract ok$' "$d/worker-2.log"
+  ok "three workers running" wait_for 10 daemon_json '[s["state"] for s in d["slots"]] == ["running"] * 3'
+  w1=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["slots"][1]["pid"])' <<<"$out")
+  t 0 "^daemon now has 1 worker \(was 3\); the removed workers stop gracefully$" "$T" daemon decr 2
+  ok "decr leaves one slot" wait_for 10 daemon_json 'd["workers"] == 1 and [s["slot"] for s in d["slots"]] == [0]'
+  ok "the removed workers stopped on SIGTERM" grep -q '^SIGTERM: stopping$' "$d/worker-1.log"
+  ok "worker 2 stopped on SIGTERM" grep -q '^SIGTERM: stopping$' "$d/worker-2.log"
+  ok "the supervisor logged the graceful stop" grep -Eq "worker 1 \(pid $w1\) stopped: exited with status 0 after [0-9.]+ s$" "$d/supervisor.log"
+  out=$(cat "$d/daemon.json") && ok "daemon.json records 1 worker" json_ok 'd["workers"] == 1'
+  t 1 "^error: the daemon has 1 worker: it cannot lose 1; stop it with .tessera daemon stop.$" "$T" daemon decr
+  ok "one-line error" one_line_error
+  ok "the supervisor logged the decr" grep -q "stopping worker 1 (pid $w1): the daemon now has 1 worker$" "$d/supervisor.log"
+  # incr right after decr, while the removed worker may still be stopping: two run in the end.
+  t 0 "^daemon now has 2 workers \(was 1\)$" "$T" daemon incr && t 0 "was 2" "$T" daemon decr && t 0 "was 1" "$T" daemon incr
+  ok "two workers running after incr, decr, incr" wait_for 10 daemon_json '[s["state"] for s in d["slots"]] == ["running"] * 2'
+  t 0 "was 2" "$T" daemon decr
+  ok "back to one slot" wait_for 10 daemon_json '[s["slot"] for s in d["slots"]] == [0]'
+
+  t 0 "^daemon started: supervisor pid [0-9]+, 1 worker of $W" "$T" daemon restart
+  ok "restart stopped the old supervisor first" has "^daemon stopped \(supervisor pid $spid, in [0-9.]+ s\)$"
+  spid2=$(cat "$d/supervisor.pid")
+  ok "restart made a new supervisor" [ "$spid2" != "$spid" ]
+  t 0 "^daemon stopped \(supervisor pid $spid2, in [0-9.]+ s\)$" "$T" daemon stop
+  ok "stop removed the pid file" [ ! -e "$d/supervisor.pid" ]
+  ok "no worker left" no_workers
+  ok "the supervisor logged its stop" grep -q 'supervisor stopped$' "$d/supervisor.log"
+  out=$(cat "$d/status.json") && ok "status.json says stopped, with the last exit" \
+    json_ok 'd["state"] == "stopped" and d["slots"][0]["pid"] is None and d["slots"][0]["last_exit"] == "exited with status 0"'
+  python3 - "$work/p/tessera.db" >stopped.txt <<'PY'
+import sqlite3, sys
+print(sorted({r[0] for r in sqlite3.connect(sys.argv[1]).execute("SELECT state FROM worker")}))
+PY
+  ok "every worker marked itself stopped in the store" grep -qx "\['stopped'\]" stopped.txt
+  t 1 "is not running" "$T" daemon status
+  # A later start without options takes the recorded program and count.
+  t 0 "^daemon started: supervisor pid [0-9]+, 1 worker of $W" "$T" daemon start
+  t 0 "^daemon stopped" "$T" daemon stop
+  t 0 "^the daemon of profile $work/p is not running: starting it$" "$T" daemon restart
+  ok "restart of a stopped daemon starts it" has "^daemon started: supervisor pid [0-9]+, 1 worker of $W"
+  t 0 "^daemon stopped" "$T" daemon stop
+  # The recorded program gone: a clear error for start and restart.
+  cp "$W" mine && t 0 "2 workers of $work/mine" "$T" daemon start --program mine -n 2 && t 0 "stopped" "$T" daemon stop
+  rm mine
+  t 1 "^error: the worker program $work/mine does not exist \(recorded in $d/daemon.json\): rebuild it or pass --program PATH$" "$T" daemon start
+  t 1 "^error: the worker program $work/mine does not exist" "$T" daemon restart
+  ;;
+daemon_crash)
+  stop_daemon_on_exit
+  # A worker that crashes 0.4 s after each start is restarted after 1, 2, 4 ... s.
+  "$T" init --no-default p >/dev/null
+  export TESSERA_PROFILE="$work/p"
+  d="$work/p/daemon"
+  t 0 "^daemon started: supervisor pid [0-9]+, 1 worker of $W" env FAKE_WORKER=crash:400 "$T" daemon start --program "$W"
+  ok "three restarts within 10 s" wait_for 10 grep -q 'restart 3 in 4.0 s$' "$d/supervisor.log"
+  t 0 "" "$T" daemon status --json
+  ok "status counts the restarts and gives the last exit" json_ok 'd["slots"][0]["restarts"] >= 2 and d["slots"][0]["last_exit"] == "exited with status 3"'
+  t 0 "" "$T" daemon status
+  ok "the table shows the slot waiting for its restart" has '^0 +- +restarting in [0-9.]+ s +- +- +2 +exited with status 3$'
+  t 0 "^daemon stopped" "$T" daemon stop
+  python3 - "$d/supervisor.log" >backoff.txt <<'PY'
+import datetime, re, sys
+def at(line):
+    return datetime.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f").timestamp()
+crash = None
+for line in open(sys.argv[1]):
+    m = re.search(r"worker 0 \(pid \d+\) exited with status 3 after [0-9.]+ s: restart (\d+) in ([0-9.]+) s$", line)
+    if m:
+        crash = (at(line), int(m.group(1)), float(m.group(2)))
+    elif "started worker 0" in line and crash:
+        print(crash[1], crash[2], round(at(line) - crash[0], 2))
+        crash = None
+PY
+  # Not before the back-off, and (with room for a loaded machine) before the doubled one.
+  ok "restart 1 after 1 s" grep -Eq '^1 1.0 (0.9[5-9]|1\.[0-8])' backoff.txt
+  ok "restart 2 after 2 s" grep -Eq '^2 2.0 (1.9[5-9]|2\.[0-9]|3\.[0-8])' backoff.txt
+  ok "every restart logged with its start" [ "$(grep -c 'started worker 0' "$d/supervisor.log")" -ge 3 ]
+  ok "the crashes are in the worker's log" [ "$(grep -c '^crashing on purpose$' "$d/worker-0.log")" -ge 3 ]
+  ;;
+daemon_kill)
+  stop_daemon_on_exit
+  "$T" init --no-default p >/dev/null
+  export TESSERA_PROFILE="$work/p"
+  d="$work/p/daemon"
+  # Workers that ignore SIGTERM: stop --timeout escalates to SIGKILL.
+  t 0 "^daemon started: supervisor pid [0-9]+, 2 workers" env FAKE_WORKER=ignore-term "$T" daemon start --program "$W" -n 2
+  spid=$(cat "$d/supervisor.pid")
+  t 0 "" "$T" daemon status --json
+  pids=$(python3 -c 'import json, sys; print(", ".join(str(s["pid"]) for s in json.load(sys.stdin)["slots"]))' <<<"$out")
+  t 0 "^the daemon did not stop within 1 s: killed its workers \(pids $pids\) and the supervisor \(pid $spid\) with SIGKILL; their processes resume from their last checkpoints when the daemon starts again$" \
+    "$T" daemon stop --timeout 1
+  ok "the supervisor is gone" gone "$spid"
+  ok "the workers are gone" wait_for 2 no_workers
+  ok "the killed supervisor's pid file was removed" [ ! -e "$d/supervisor.pid" ]
+  ok "the escalation is in the supervisor's log" grep -q "stop: no graceful stop within 1000 ms: SIGKILL to the supervisor (pid $spid) and its workers$" "$d/supervisor.log"
+  t 1 "is not running" "$T" daemon status
+
+  # A supervisor killed outright: its workers stop (PR_SET_PDEATHSIG), its pid file stays,
+  # status and stop see that no daemon runs, and the next start replaces the file.
+  t 0 "^daemon started: supervisor pid [0-9]+, 2 workers" "$T" daemon start
+  spid=$(cat "$d/supervisor.pid")
+  kill -KILL "$spid"
+  ok "the workers stop when their supervisor dies" wait_for 5 no_workers
+  ok "gracefully" [ "$(cat "$d/worker-0.log" "$d/worker-1.log" | grep -c '^SIGTERM: stopping$')" = 2 ]
+  ok "the pid file is left behind" [ "$(cat "$d/supervisor.pid")" = "$spid" ]
+  t 1 "^the daemon of profile $work/p is not running$" "$T" daemon status
+  t 1 "is not running: nothing to stop" "$T" daemon stop
+  t 0 "^replaced a stale pid file left by supervisor pid $spid, which no longer runs$" "$T" daemon start
+  ok "the new supervisor logged it" grep -q "replaced the stale pid file of pid $spid$" "$d/supervisor.log"
+  t 0 "^daemon stopped" "$T" daemon stop
+  # A worker that stops heartbeating is shown lost once its heartbeat is lease_ms old.
+  t 0 "daemon started" env FAKE_WORKER=silent "$T" daemon start -n 1 --lease-ms 300
+  ok "a silent worker is shown lost" wait_for 5 daemon_json 'd["slots"][0]["state"] == "lost" and d["slots"][0]["heartbeat_age_ms"] >= 300'
+  t 0 "^0 +[0-9]+ +lost +[0-9.]+ s ago +0 +0 +-$" "$T" daemon status
+  t 0 "^daemon stopped" "$T" daemon stop
+  # A stale pid file naming a live process that is not a supervisor (pid 1): never signalled.
+  echo 1 >"$d/supervisor.pid"
+  t 1 "is not running: nothing to stop" "$T" daemon stop
+  t 0 "replaced a stale pid file left by supervisor pid 1, which no longer runs" "$T" daemon start
+  t 0 "^daemon stopped" "$T" daemon stop
   ;;
 *)
   echo "unknown section $section"; exit 2 ;;
