@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of the `tessera` CLI, one section per CTest test (tests/cli/CMakeLists.txt):
-#   cli_test.sh SECTION TESSERA FIXTURE WORKDIR TEST_PLUGIN FAKE_WORKER
+#   cli_test.sh SECTION TESSERA FIXTURE WORKDIR TEST_PLUGIN FAKE_WORKER [EXAMPLE_DAEMON]
 # Each section works in a fresh WORKDIR/SECTION with its own HOME and XDG folders, fills
 # profiles with cli_fixture (real work chains run by the engine), and checks the output and
 # exit status of every command, including every error path. Prints "N passed, M failed".
@@ -564,6 +564,69 @@ daemon_kill)
   t 1 "is not running: nothing to stop" "$T" daemon stop
   t 0 "replaced a stale pid file left by supervisor pid 1, which no longer runs" "$T" daemon start
   t 0 "^daemon stopped" "$T" daemon stop
+  ;;
+daemon_real)
+  # The real daemon: examples/daemon is a user's program, its own worker (worker_main) and a
+  # client (tessera::submit). Chains are submitted from it, watched, paused, played and
+  # killed with the CLI, a worker is SIGKILLed and its chains finish elsewhere, and the
+  # daemon stops gracefully. Each countdown chain of STEPS calls STEPS + 1 tick calcfunctions.
+  E=$(realpath "$7")
+  stop_daemon_on_exit
+  "$T" init --no-default p >/dev/null
+  export TESSERA_PROFILE="$work/p"
+  d="$work/p/daemon"
+  t 0 "^daemon started: supervisor pid [0-9]+, 2 workers of $E" "$T" daemon start --workers 2 --program "$E" --lease-ms 1000
+  ok "both workers registered" wait_for 20 daemon_json '[s["state"] for s in d["slots"]] == ["running", "running"]'
+  ok "worker 0 logs its registration" grep -Eq "worker\[slot 0\] registered as worker [0-9]+ \(pid [0-9]+, lease 1000 ms\)" "$d/worker-0.log"
+
+  t 0 "" "$E" submit "$work/p" 20 3 1
+  ok "20 pks printed" [ "$(grep -c . <<<"$out")" = 20 ]
+  last=$(tail -1 <<<"$out")
+  t 0 "finished" "$T" process watch "$last"
+  # want TYPE STATE N: N processes of TYPE in STATE (all, from `process list --all --json`).
+  count_is() {
+    out=$("$T" process list --all --limit 100000 --json)
+    T_TYPE=$1 T_STATE=$2 T_N=$3 json_ok 'sum(1 for p in d if p["type"] == os.environ["T_TYPE"] and p["state"] == os.environ["T_STATE"]) == int(os.environ["T_N"])'
+  }
+  ok "the 20 chains finished" wait_for 60 count_is examples.daemon.countdown finished 20
+  ok "each called its 4 ticks, no more" count_is examples.daemon.tick finished 80
+  t 0 "" "$T" daemon status --json
+  ok "both workers ran chains or stand ready" json_ok 'all(s["state"] == "running" for s in d["slots"])'
+
+  # Three slow chains (30 ticks of 100 ms): pause one, kill one, SIGKILL a worker meanwhile.
+  t 0 "" "$E" submit "$work/p" 3 30 100
+  read -r s1 s2 s3 <<<"$(echo $out)"
+  export s1 s2 s3
+  is_running() { out=$("$T" process show "$1" --json); json_ok 'd["state"] in ("running", "waiting")'; }
+  ok "the slow chains run" wait_for 20 is_running "$s3"
+  t 0 "^paused process $s1$" "$T" process pause "$s1"
+  t 0 "^killed process $s3" "$T" process kill "$s3"
+  t 0 "" "$T" process show "$s1" --json
+  ok "process show says paused" json_ok 'd["paused"] and d["state"] in ("running", "waiting")'
+  # SIGKILL the worker that holds s2 (or slot 0's): the supervisor restarts it, and s2
+  # resumes from its checkpoint once the lease (1 s) has run out.
+  t 0 "" "$T" daemon status --json
+  victim=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["slots"][0]["pid"])' <<<"$out")
+  kill -KILL "$victim"
+  ok "the supervisor restarts the killed worker" wait_for 30 daemon_json 'd["slots"][0]["restarts"] == 1 and d["slots"][0]["state"] == "running"'
+  ok "the supervisor logged the crash" grep -Eq "worker 0 \(pid $victim\) .*SIGKILL" "$d/supervisor.log"
+  t 0 "finished" "$T" process watch "$s2"
+  t 0 "" "$T" process show "$s1" --json
+  ok "the paused chain has not finished" json_ok 'd["paused"] and d["state"] in ("running", "waiting")'
+  t 0 "^played process $s1$" "$T" process play "$s1"
+  t 0 "finished" "$T" process watch "$s1"
+  calls_of() { out=$("$T" process show "$1" --json); T_N=$2 json_ok 'sum(1 for l in d["outgoing"] if l["type"] == "CALL_CALC") == int(os.environ["T_N"])'; }
+  ok "the paused and played chain called 31 ticks, no more" calls_of "$s1" 31
+  ok "the chain whose worker was killed called 31 ticks, no more" calls_of "$s2" 31
+  t 0 "" "$T" process show "$s3" --json
+  ok "the killed chain is killed" json_ok 'd["state"] == "killed" and d["exit_status"] == 20'
+  t 0 "" "$T" process show "$s2" --json
+  ok "it finished well" json_ok 'd["state"] == "finished" and d["exit_status"] == 0'
+  t 0 "^no active processes|^PK" "$T" process list
+
+  t 0 "^daemon stopped \(supervisor pid [0-9]+, in [0-9.]+ s\)$" "$T" daemon stop
+  ok "no worker left" wait_for 10 no_workers
+  ok "the workers stopped gracefully" grep -q "stopped; 0 live processes handed back to the queue" "$d/worker-1.log"
   ;;
 *)
   echo "unknown section $section"; exit 2 ;;

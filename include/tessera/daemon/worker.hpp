@@ -177,7 +177,8 @@ class worker {
   template <class... A>
   void log(fmt::format_string<A...> f, A&&... a) {
     const auto t = std::chrono::system_clock::now();
-    auto line = fmt::format("{:%Y-%m-%d %H:%M:%S} worker[slot {}] ", std::chrono::floor<std::chrono::milliseconds>(t), o_.slot);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+    auto line = fmt::format("{:%Y-%m-%d %H:%M:%S}.{:03} worker[slot {}] ", std::chrono::floor<std::chrono::seconds>(t), ms, o_.slot);
     line += fmt::format(f, std::forward<A>(a)...);
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), stderr);
