@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <typeindex>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -166,6 +167,10 @@ struct slot;
 struct process_instance {
   virtual ~process_instance() = default;
   virtual task<void> drive(runner& r, slot& s) = 0;
+  /// Called on the loop when the process was killed (by this or another program), just
+  /// before its frames are destroyed: the place to cancel what runs outside the engine
+  /// (a calcjob's scheduler job).
+  virtual void on_killed() {}
 };
 
 struct slot {
@@ -297,6 +302,8 @@ class runner {
       std::unique_lock lk(m_);
       outstanding_cv_.wait(lk, [&] { return outstanding_ == 0 && busy_pool_ == 0; });
     }
+    // Their threads post to this runner: they end while it is still whole.
+    extensions_.clear();
     slots_.clear();
   }
 
@@ -358,7 +365,17 @@ class runner {
     return live_;
   }
 
-  /// Resumes every live work chain and workfunction of the profile from its checkpoint
+  /// State that another layer keeps per runner (the calcjob layer's transport queues),
+  /// made as T(runner&) on first use and destroyed with the runner, after its loop stopped.
+  template <class T>
+  T& extension() {
+    std::lock_guard lk(extensions_m_);
+    auto& p = extensions_[std::type_index(typeid(T))];
+    if (!p) p = std::make_shared<T>(*this);
+    return *static_cast<T*>(p.get());
+  }
+
+  /// Resumes every live work chain, calcjob and workfunction of the profile from its checkpoint
   /// (after a crash or a restart); returns how many. Types must be known to this program
   /// (they register themselves when the program submits or runs them anywhere).
   std::size_t resume_all() {
@@ -366,7 +383,7 @@ class runner {
     {
       auto lease = store_->read();
       auto st = lease.connection().prepare(
-          "SELECT n.pk, n.type, n.kind FROM live_process l JOIN node n ON n.pk = l.pk WHERE n.kind IN (3, 4) "
+          "SELECT n.pk, n.type, n.kind FROM live_process l JOIN node n ON n.pk = l.pk WHERE n.kind IN (2, 3, 4) "
           "ORDER BY n.pk");
       while (st.step()) {
         const auto kind = node_kind_from_int(st.int64(2));
@@ -624,6 +641,7 @@ class runner {
     for (auto pk : killed) {
       if (auto* s = find(pk)) {
         s->killed = true;
+        s->proc->on_killed();
         finish(pk, std::nullopt);  // destroys its frames; pending news for it is dropped
       }
     }
@@ -710,6 +728,8 @@ class runner {
   bool paused_check_needed_ = true;
   bool terminated_since_notify_ = false;
   engine_detail::thread_pool pool_;
+  std::mutex extensions_m_;
+  std::map<std::type_index, std::shared_ptr<void>> extensions_;
   std::thread loop_;
   std::unique_ptr<engine_detail::profile_watcher> watcher_;
 };
