@@ -268,6 +268,7 @@ class calc_job_instance final : public process_instance {
   std::string computer_;
   std::string uuid_;
   bool submit_tried_ = false;  // a submit that may have reached the scheduler
+  std::shared_ptr<const std::map<std::string, std::string>> retrieved_contents_;  // what retrieve read
   std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
 };
 
@@ -436,12 +437,11 @@ task<void> calc_job_instance<Self>::retrieve(runner& r, slot& s) {
   for (const auto& n : {std::string(calcjob::exit_status_file), jt.scheduler_stdout, jt.scheduler_stderr}) {
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
   }
-  auto folder = std::make_shared<FolderData>();
-  repository& repo = r.storage().files();
+  auto contents = std::make_shared<std::map<std::string, std::string>>();
   const auto dir = remote_path;
   queue_op op{r, s, *queue_, std::string("retrieve"),
-              [names, folder, dir, &repo](calcjob::transport& t, calcjob::scheduler&) {
-                folder->files.clear();
+              [names, contents, dir](calcjob::transport& t, calcjob::scheduler&) {
+                contents->clear();
                 const auto present = t.listdir(dir);
                 for (const auto& n : names) {
                   const auto full = calcjob::transport::join(dir, n);
@@ -449,7 +449,7 @@ task<void> calc_job_instance<Self>::retrieve(runner& r, slot& s) {
                                         ? std::find(present.begin(), present.end(), n) != present.end()
                                         : t.path_exists(full);
                   if (!here || t.is_dir(full)) continue;
-                  folder->files.emplace(n, repo.put(t.read_file(full)));
+                  contents->emplace(n, t.read_file(full));
                 }
               },
               cancelled_};
@@ -458,7 +458,16 @@ task<void> calc_job_instance<Self>::retrieve(runner& r, slot& s) {
     co_await pause_after(r, s, "retrieve", op.attempts, op.error);
     co_return;
   }
+  // Into the file repository on the pool (it syncs to disk): the queue thread goes on with
+  // other jobs' transport work meanwhile.
+  auto folder = std::make_shared<FolderData>();
+  repository& repo = r.storage().files();
+  pool_op put{r, s, [contents, folder, &repo] {
+                for (const auto& [n, c] : *contents) folder->files.emplace(n, repo.put(c));
+              }};
+  co_await put;
   retrieved = *folder;
+  retrieved_contents_ = contents;
   at = stage::parse;
   auto out = new_output("retrieved", any_data(*folder));
   co_await advance(r, s, nlohmann::json::object(), out);
@@ -484,9 +493,14 @@ task<void> calc_job_instance<Self>::parse(runner& r, slot& s) {
   auto killed = std::make_shared<bool>(false);
   repository& repo = r.storage().files();
   const auto state = final_state;
-  pool_op op{r, s, [folder, ins, result, killed, plugin, state, &repo] {
+  auto in_memory = retrieved_contents_;
+  pool_op op{r, s, [folder, ins, result, killed, plugin, state, in_memory, &repo] {
                std::map<std::string, std::string> contents;
-               for (const auto& [rel, obj] : folder.files) contents.emplace(rel, repo.read(obj.object));
+               if (in_memory) {
+                 contents = *in_memory;
+               } else {
+                 for (const auto& [rel, obj] : folder.files) contents.emplace(rel, repo.read(obj.object));
+               }
                if (state == calcjob::job_state::cancelled || !contents.contains(std::string(calcjob::exit_status_file))) {
                  *killed = true;
                  return;
