@@ -4,7 +4,7 @@
 // run in one runner. Prints "name: value unit" lines, with the floor measured in the same
 // run: how many `bash -c 'echo $((1+2))'` this machine spawns per second on all its cores.
 // Run:
-//   cmake --build <build> --target bench_calcjob_bench && <build>/benchmarks/calcjob_bench [chains (default 2000)]
+//   cmake --build <build> --target bench_calcjob_bench && <build>/benchmarks/calcjob_bench [chains (2000)] [poll interval s (0.2)]
 //   (the target builds the plugins it loads: core.local, core.direct, core.arithmetic.add)
 //   TESSERA_BENCH_DIR=/some/dir to choose where the profile and the job folders go (default /tmp).
 #include <fcntl.h>
@@ -110,12 +110,15 @@ double bash_spawns_per_second(int total) {
 
 int main(int argc, char** argv) {
   const int chains = argc > 1 ? std::atoi(argv[1]) : 2000;
+  const double poll_interval = argc > 2 ? std::atof(argv[2]) : 0.2;
   const auto root = bench_root() / fmt::format("tessera-calcjob-bench-{}", ::getpid());
   fs::remove_all(root);
   fs::create_directories(root / "work");
   int rc = 0;
   try {
-    fmt::print("# {} work chains, each: core.arithmetic.add (core.direct + core.local) then a calcfunction\n", chains);
+    fmt::print("# {} work chains, each: core.arithmetic.add (core.direct + core.local) then a calcfunction; "
+               "scheduler poll interval {} s\n",
+               chains, poll_interval);
     const double floor_before = bash_spawns_per_second(2000);
 
     store st(root / "profile");
@@ -126,8 +129,9 @@ int main(int argc, char** argv) {
       c.transport = "core.local";
       c.scheduler = "core.direct";
       c.workdir = (root / "work").string();
-      // Poll often: a job takes a few ms here. Still one `ps` for all jobs per interval.
-      c.settings = {{"poll_interval", 0.02}};
+      // One `ps` for all jobs per interval; `ps` reads the whole process table, so polling
+      // much more often costs more CPU than the jobs themselves.
+      c.settings = {{"poll_interval", poll_interval}};
       (void)tx.add_computer(c);
     });
     const InstalledCode code{"localhost", "/bin/bash", "core.arithmetic.add", "", ""};
