@@ -60,6 +60,9 @@ if(_services_sources)
     PROPERTIES FIXTURES_REQUIRED services ENVIRONMENT "TESSERA_TEST_SERVICES_DIR=${_services_dir}"
                RESOURCE_LOCK services)
   target_compile_definitions(tessera_services_tests PRIVATE ${_plugin_test_defs})
+  # services_calcjob_test: the core.arithmetic.add class and the store tests' temp_dir.
+  target_include_directories(tessera_services_tests PRIVATE "${PROJECT_SOURCE_DIR}/plugins/core_arithmetic_add"
+                                                            "${PROJECT_SOURCE_DIR}/tests/store")
   foreach(p IN LISTS _shipped_plugins)
     if(TARGET ${p})
       add_dependencies(tessera_services_tests ${p})
