@@ -54,6 +54,30 @@ struct add_chain : work_chain<add_chain> {
   }
 };
 
+// Submits two calcjobs in one step (not awaited there): the engine awaits both before the next.
+struct two_jobs_chain : work_chain<two_jobs_chain> {
+  static constexpr std::string_view process_name = "test.calcjob_two_jobs_chain";
+  static auto define() {
+    using namespace tessera::spec;
+    return process_spec(input<"code", InstalledCode>(), output<"total", Int>(),
+                        outline(step<&two_jobs_chain::launch>, step<&two_jobs_chain::finish>));
+  }
+  struct context {
+    child<arithmetic_add> a, b;
+  };
+  context ctx;
+  async_step launch() {
+    auto ia = spec::inputs_for<arithmetic_add>().set<"x">(Int{1}).set<"y">(Int{2}).set<"code">(in<"code">());
+    ctx.a = co_await submit<arithmetic_add>(ia);
+    auto ib = spec::inputs_for<arithmetic_add>().set<"x">(Int{30}).set<"y">(Int{40}).set<"code">(in<"code">());
+    ctx.b = co_await submit<arithmetic_add>(ib);
+  }
+  async_step finish() {
+    auto total = co_await call(add_one, ctx.a.out<"sum">(), ctx.b.out<"sum">());
+    out<"total">(total);
+  }
+};
+
 // A calcjob whose parser waits for the test (to stop a runner while it is in `parse`).
 inline std::atomic<bool> parse_gate_open{true};
 inline std::atomic<int> gated_parses{0};
@@ -317,6 +341,31 @@ TEST_F(CalcjobLifecycle, ArithmeticAddInAWorkChainEndToEnd) {
     if (l.label == "code") chain_code = l.input;
   }
   EXPECT_EQ(ins.at("code"), chain_code);
+}
+
+TEST_F(CalcjobLifecycle, SubmittedCalcjobsAreAwaitedBeforeTheNextStep) {
+  auto r = make_runner();
+  auto res = run<two_jobs_chain>(*r, spec::inputs_for<two_jobs_chain>().set<"code">(bash("localhost", "sleep 0.2")));
+  ASSERT_TRUE(res.ok()) << res.exit_message;
+  EXPECT_EQ(res.get<Int>("total").value(), Int{73});
+  EXPECT_EQ(fault->submits, 2);
+}
+
+TEST_F(CalcjobLifecycle, FailingPollsPauseTheWaitingJobAndPlayResumesIt) {
+  auto r = make_runner();
+  auto pk = submit<arithmetic_add>(*r, add_inputs(3, 3, bash("localhost", "sleep 1")));
+  ASSERT_TRUE(eventually([&] { return stage_of(pk) == "update"; }));
+  fault->fail_all = true;  // the scheduler polls fail from now on
+  ASSERT_TRUE(eventually([&] { return paused(pk); }));
+  const auto log = log_text(pk);
+  EXPECT_NE(log.find("the update task failed after 4 attempts"), std::string::npos) << log;
+  EXPECT_EQ(state_of(pk), process_state::running);
+  fault->fail_all = false;
+  r->play(pk);
+  auto res = r->wait(pk);
+  ASSERT_TRUE(res.ok()) << res.exit_message;
+  EXPECT_EQ(res.get<Int>("sum").value(), Int{6});
+  EXPECT_EQ(fault->submits, 1);
 }
 
 TEST_F(CalcjobLifecycle, MissingOutputFileGivesItsExitCode) {
