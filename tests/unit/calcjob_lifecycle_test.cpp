@@ -618,6 +618,30 @@ TEST_F(CalcjobLifecycle, KillWorksWhileTheTransportIsDown) {
   EXPECT_TRUE(eventually([&] { return !process_alive(pid); }, 10s)) << "job " << pid << " still runs";
 }
 
+TEST_F(CalcjobLifecycle, KilledWhileNoRunnerHeldItItsJobIsKilledAtTheNextResume) {
+  std::int64_t pk = 0;
+  long pid = 0;
+  {
+    auto r = make_runner();
+    pk = submit<arithmetic_add>(*r, add_inputs(1, 1, bash("localhost", "sleep 30")));
+    ASSERT_TRUE(eventually([&] { return stage_of(pk) == "update"; }));
+    pid = job_pid(pk);
+    ASSERT_GT(pid, 0);
+  }
+  EXPECT_TRUE(process_alive(pid));  // the runner is gone, the job runs on
+  kill_process(*st, pk);
+  auto r = make_runner();
+  EXPECT_EQ(r->resume_all(), 0u);
+  EXPECT_TRUE(eventually([&] { return !process_alive(pid); }, 10s)) << "job " << pid << " still runs";
+  EXPECT_TRUE(eventually([&] { return st->read().node(pk).extras.value("job_kill", "") == "done"; }));
+  EXPECT_NE(log_text(pk).find("killed job " + std::to_string(pid)), std::string::npos) << log_text(pk);
+  // Recorded: the next resume does not try again.
+  const auto logs = st->read().logs(pk).size();
+  EXPECT_EQ(r->resume_all(), 0u);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(st->read().logs(pk).size(), logs);
+}
+
 TEST_F(CalcjobLifecycle, JobKilledOutsideTesseraGivesItsExitCode) {
   auto r = make_runner();
   auto pk = submit<arithmetic_add>(*r, add_inputs(1, 1, bash("localhost", "sleep 30")));

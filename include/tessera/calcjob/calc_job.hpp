@@ -217,6 +217,66 @@ inline nlohmann::json one_attribute(std::string_view key, nlohmann::json value) 
   return j;
 }
 
+// Queues the kill of the job of killed calcjob `pk`: by id, or (killed mid-submit) by the
+// job's name. The outcome is logged on the node and recorded in its extra `job_kill`, so a
+// later runner does not try again.
+inline void queue_job_kill(transport_queue& q, store& st, std::int64_t pk, std::string id, std::string job,
+                           std::string computer) {
+  transport_queue::task t;
+  t.name = "kill";
+  t.work = [id, job](calcjob::transport& tr, calcjob::scheduler& sch) {
+    const auto ids = id.empty() ? sch.find_by_name(tr, job) : std::vector<std::string>{id};
+    for (const auto& i : ids) sch.kill(tr, i);
+  };
+  t.done = [st = &st, pk, id, computer](std::exception_ptr e, int attempts) {
+    const auto which = id.empty() ? std::string("(found by its name)") : id;
+    const auto msg = e ? fmt::format("could not kill job {} on computer '{}' after {} attempt{}: {}", which, computer,
+                                     attempts, attempts == 1 ? "" : "s", what_of(e))
+                       : fmt::format("killed job {} on computer '{}'", which, computer);
+    try {
+      st->write([&](write_tx& tx) {
+        tx.add_log(pk, e ? log_level::error : log_level::report, msg);
+        tx.set_extra(pk, "job_kill", e ? "failed" : "done");
+      });
+    } catch (...) {
+    }
+  };
+  q.add(std::move(t));
+}
+
+// A resume hook: calcjobs killed while no runner held them (or whose runner stopped before
+// their job was killed) may have left a job behind. Their stage says whether a job may exist.
+inline void kill_orphaned_jobs(runner& r) {
+  struct orphan {
+    std::int64_t pk;
+    std::string job_id, job_name, computer;
+  };
+  std::vector<orphan> todo;
+  {
+    auto lease = r.storage().read();
+    auto q = lease.connection().prepare(
+        "SELECT pk, json_extract(attributes, '$.job_id') FROM node WHERE kind = 2 AND process_state = 'killed' AND "
+        "json_extract(attributes, '$.calc_job_state') IN ('submit', 'update') AND "
+        "(extras IS NULL OR json_extract(extras, '$.job_kill') IS NULL)");
+    while (q.step()) todo.push_back({q.int64(0), q.is_null(1) ? std::string() : std::string(q.text(1)), {}, {}});
+    for (auto& o : todo) {
+      o.job_name = lease.node(o.pk).id.str();
+      for (const auto& l : lease.incoming(o.pk, link_type::input_calc)) {
+        if (l.label == "code") o.computer = lease.load_any(l.input).get<InstalledCode>().computer;
+      }
+    }
+  }
+  for (auto& o : todo) {
+    try {
+      queue_job_kill(calcjob::services::of(r).queue_for(o.computer), r.storage(), o.pk, o.job_id, o.job_name, o.computer);
+    } catch (const std::exception& e) {
+      const auto msg = fmt::format("cannot kill the job of this killed calcjob: {}", e.what());
+      r.storage().write([&](write_tx& tx) { tx.add_log(o.pk, log_level::error, msg); });
+    }
+  }
+}
+inline const bool orphan_hook_registered = add_resume_hook(&kill_orphaned_jobs);
+
 template <class Self>
 class calc_job_instance final : public process_instance {
  public:
@@ -658,27 +718,7 @@ void calc_job_instance<Self>::on_killed() {
   const bool submitted_maybe = at == stage::submit || at == stage::update;
   if (!submitted_maybe || (at == stage::submit && !submit_tried_ && !resumed)) return;
   if (!job_id.empty()) queue_->unwatch(job_id);
-  store* st = &runner_->storage();
-  const auto pk = p.pk_;
-  const auto id = job_id;
-  const auto job = job_name();
-  const auto comp = computer_;
-  transport_queue::task t;
-  t.name = "kill";
-  t.work = [id, job](calcjob::transport& tr, calcjob::scheduler& sch) {
-    const auto ids = id.empty() ? sch.find_by_name(tr, job) : std::vector<std::string>{id};
-    for (const auto& i : ids) sch.kill(tr, i);
-  };
-  t.done = [st, pk, id, comp](std::exception_ptr e, int attempts) {
-    const auto msg = e ? fmt::format("could not kill job {} on computer '{}' after {} attempt{}: {}",
-                                     id.empty() ? "(by name)" : id, comp, attempts, attempts == 1 ? "" : "s", what_of(e))
-                       : fmt::format("killed job {} on computer '{}'", id.empty() ? "(found by name)" : id, comp);
-    try {
-      st->write([&](write_tx& tx) { tx.add_log(pk, e ? log_level::error : log_level::report, msg); });
-    } catch (...) {
-    }
-  };
-  queue_->add(std::move(t));
+  queue_job_kill(*queue_, runner_->storage(), p.pk_, job_id, job_name(), computer_);
 }
 
 template <class Self>

@@ -263,6 +263,20 @@ class process_registry {
   std::map<std::string, entry> entries_;
 };
 
+/// Called by runner::resume_all() before it resumes anything: other layers' clean-up of
+/// what happened while no runner ran (the calcjob layer kills the jobs of calcjobs killed
+/// meanwhile).
+using resume_hook = void (*)(runner&);
+inline std::vector<resume_hook>& resume_hooks() {
+  static std::vector<resume_hook> hooks;
+  return hooks;
+}
+inline bool add_resume_hook(resume_hook h) {
+  auto& hooks = resume_hooks();
+  if (std::find(hooks.begin(), hooks.end(), h) == hooks.end()) hooks.push_back(h);
+  return true;
+}
+
 inline std::atomic<runner*>& default_runner() {
   static std::atomic<runner*> r{nullptr};
   return r;
@@ -379,6 +393,7 @@ class runner {
   /// (after a crash or a restart); returns how many. Types must be known to this program
   /// (they register themselves when the program submits or runs them anywhere).
   std::size_t resume_all() {
+    for (auto hook : engine_detail::resume_hooks()) hook(*this);
     std::vector<std::pair<std::int64_t, std::string>> todo;
     {
       auto lease = store_->read();
