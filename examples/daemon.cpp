@@ -20,6 +20,7 @@
 
 #include <unistd.h>
 
+#include <tessera/daemon/worker.hpp>
 #include <tessera/tessera.hpp>
 
 using namespace tessera;

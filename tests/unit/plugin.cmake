@@ -27,7 +27,8 @@ _tessera_test_plugin(dup_b test.dup)
 _tessera_test_plugin(bad_abi test.bad_abi TESSERA_PLUGIN_ABI=999)
 _tessera_test_plugin(mismatch test.mismatch TEST_PLUGIN_MISMATCH)
 
-set(_shipped_plugins tessera_core_local tessera_core_direct tessera_core_slurm tessera_core_pbs tessera_core_ssh)
+set(_shipped_plugins tessera_core_local tessera_core_direct tessera_core_slurm tessera_core_pbs tessera_core_ssh
+  tessera_core_arithmetic_add)
 set(_plugin_test_defs
   TESSERA_TEST_PLUGIN_DIR="${PROJECT_BINARY_DIR}/plugins"
   TESSERA_TEST_BAD_PLUGIN_DIR="${_test_plugins_dir}")
@@ -59,6 +60,9 @@ if(_services_sources)
     PROPERTIES FIXTURES_REQUIRED services ENVIRONMENT "TESSERA_TEST_SERVICES_DIR=${_services_dir}"
                RESOURCE_LOCK services)
   target_compile_definitions(tessera_services_tests PRIVATE ${_plugin_test_defs})
+  # services_calcjob_test: the core.arithmetic.add class and the store tests' temp_dir.
+  target_include_directories(tessera_services_tests PRIVATE "${PROJECT_SOURCE_DIR}/plugins/core_arithmetic_add"
+                                                            "${PROJECT_SOURCE_DIR}/tests/store")
   foreach(p IN LISTS _shipped_plugins)
     if(TARGET ${p})
       add_dependencies(tessera_services_tests ${p})

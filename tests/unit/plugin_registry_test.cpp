@@ -4,6 +4,7 @@
 // objects keep their library loaded after the registry is gone.
 #include "plugin_test_support.hpp"
 
+#include <tessera/data/int.hpp>
 #include <tessera/plugin.hpp>
 
 #include <gmock/gmock.h>
@@ -29,7 +30,9 @@ TEST(plugin_registry, loads_every_shipped_plugin) {
                                                                {group::transports, "core.ssh"},
                                                                {group::schedulers, "core.direct"},
                                                                {group::schedulers, "core.slurm"},
-                                                               {group::schedulers, "core.pbs"}};
+                                                               {group::schedulers, "core.pbs"},
+                                                               {group::calculations, "core.arithmetic.add"},
+                                                               {group::parsers, "core.arithmetic.add"}};
   for (const auto& [g, name] : expected) {
     const auto e = r.find(g, name);
     ASSERT_TRUE(e) << name;
@@ -45,6 +48,23 @@ TEST(plugin_registry, loads_every_shipped_plugin) {
   EXPECT_EQ(r.make_scheduler("core.direct")->plugin_name(), "core.direct");
   EXPECT_EQ(r.make_scheduler("core.pbs")->plugin_name(), "core.pbs");
   EXPECT_EQ(r.make_transport("core.ssh", {{"host", "127.0.0.1"}})->plugin_name(), "core.ssh");
+}
+
+TEST(plugin_registry, arithmetic_add_parser_reads_the_sum_or_names_the_problem) {
+  const auto& r = tessera_test::shipped_plugins();
+  EXPECT_TRUE(r.create<group::calculations>("core.arithmetic.add"));
+  auto parser = r.create<group::parsers>("core.arithmetic.add");
+  using files = std::map<std::string, std::string>;
+  auto parse = [&](files f) { return parser->parse(tessera::calcjob::retrieved_files(std::move(f)), {}); };
+  auto ok = parse(files{{"aiida.out", "-42\n"}});
+  EXPECT_TRUE(ok.exit_label.empty());
+  ASSERT_NE(ok.outputs.find("sum"), nullptr);
+  EXPECT_EQ(ok.outputs.find("sum")->template get<tessera::Int>(), tessera::Int{-42});
+  EXPECT_EQ(parse(files{{"other", "1"}}).exit_label, "ERROR_READING_OUTPUT_FILE");
+  auto bad = parse(files{{"aiida.out", "3 4\n"}});
+  EXPECT_EQ(bad.exit_label, "ERROR_INVALID_OUTPUT_FILE");
+  EXPECT_NE(bad.message.find("'3 4'"), std::string::npos) << bad.message;
+  EXPECT_EQ(parse(files{{"aiida.out", ""}}).exit_label, "ERROR_INVALID_OUTPUT_FILE");
 }
 
 TEST(plugin_registry, default_directories_are_the_plugin_path_then_the_default_folder) {

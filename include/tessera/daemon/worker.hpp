@@ -59,6 +59,8 @@
 #include <tessera/engine/detail/notifier.hpp>
 #include <tessera/engine/runner.hpp>
 #include <tessera/engine/work_chain.hpp>
+#include <tessera/plugin/calcjobs.hpp>
+#include <tessera/plugin/registry.hpp>
 #include <tessera/store/lease.hpp>
 #include <tessera/store/store.hpp>
 
@@ -79,6 +81,9 @@ struct worker_options {
   /// At most this many roots per claim transaction.
   std::size_t claim_batch = 250;
   runner_options runner;
+  /// Where calcjobs find their transport, scheduler and parser plugins: these folders, or
+  /// (empty) TESSERA_PLUGIN_PATH and the installed plugin folder, scanned at start.
+  std::vector<std::filesystem::path> plugin_directories;
 };
 
 /// Milliseconds since the Unix epoch: the lease clock (every worker of a profile runs on
@@ -123,7 +128,15 @@ class worker {
 
     auto ro = o_.runner;
     ro.hand_off_submitted_children = true;  // one parent's children spread over all workers
+    // Calcjobs of the claimed trees make their transports, schedulers and parsers through
+    // the plugin registry; it outlives the runner.
+    auto plugins = o_.plugin_directories.empty() ? std::make_unique<plugin::registry>()
+                                                 : std::make_unique<plugin::registry>(o_.plugin_directories);
+    for (const auto& p : plugins->problems()) log("plugin library {} refused: {}", p.file.string(), p.message);
     auto r = std::make_unique<runner>(st, ro);
+    plugin::use_for_calcjobs(*r, *plugins);
+    // What happened while no runner ran (e.g. jobs of calcjobs killed meanwhile).
+    for (auto hook : engine_detail::resume_hooks()) hook(*r);
     r->on_transition([this](std::int64_t, hook_point h, process_state s) {
       if (h == hook_point::entered && is_terminal(s)) poke();  // room for more
     });

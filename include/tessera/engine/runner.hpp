@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <typeindex>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -170,6 +171,10 @@ struct slot;
 struct process_instance {
   virtual ~process_instance() = default;
   virtual task<void> drive(runner& r, slot& s) = 0;
+  /// Called on the loop when the process was killed (by this or another program), just
+  /// before its frames are destroyed: the place to cancel what runs outside the engine
+  /// (a calcjob's scheduler job).
+  virtual void on_killed() {}
 };
 
 struct slot {
@@ -269,6 +274,20 @@ class process_registry {
   std::map<std::string, entry> entries_;
 };
 
+/// Called by runner::resume_all() before it resumes anything: other layers' clean-up of
+/// what happened while no runner ran (the calcjob layer kills the jobs of calcjobs killed
+/// meanwhile).
+using resume_hook = void (*)(runner&);
+inline std::vector<resume_hook>& resume_hooks() {
+  static std::vector<resume_hook> hooks;
+  return hooks;
+}
+inline bool add_resume_hook(resume_hook h) {
+  auto& hooks = resume_hooks();
+  if (std::find(hooks.begin(), hooks.end(), h) == hooks.end()) hooks.push_back(h);
+  return true;
+}
+
 inline std::atomic<runner*>& default_runner() {
   static std::atomic<runner*> r{nullptr};
   return r;
@@ -310,6 +329,8 @@ class runner {
       std::unique_lock lk(m_);
       outstanding_cv_.wait(lk, [&] { return outstanding_ == 0 && busy_pool_ == 0; });
     }
+    // Their threads post to this runner: they end while it is still whole.
+    extensions_.clear();
     slots_.clear();
   }
 
@@ -371,10 +392,21 @@ class runner {
     return live_;
   }
 
-  /// Resumes every live work chain and workfunction of the profile from its checkpoint
+  /// State that another layer keeps per runner (the calcjob layer's transport queues),
+  /// made as T(runner&) on first use and destroyed with the runner, after its loop stopped.
+  template <class T>
+  T& extension() {
+    std::lock_guard lk(extensions_m_);
+    auto& p = extensions_[std::type_index(typeid(T))];
+    if (!p) p = std::make_shared<T>(*this);
+    return *static_cast<T*>(p.get());
+  }
+
+  /// Resumes every live work chain, calcjob and workfunction of the profile from its checkpoint
   /// (after a crash or a restart); returns how many. Types must be known to this program
   /// (they register themselves when the program submits or runs them anywhere).
   std::size_t resume_all() {
+    for (auto hook : engine_detail::resume_hooks()) hook(*this);
     std::vector<std::pair<std::int64_t, std::string>> todo;
     {
       auto lease = store_->read();
@@ -383,7 +415,7 @@ class runner {
       auto st = lease.connection().prepare(
           "WITH RECURSIVE daemon(pk) AS (SELECT pk FROM process_lease UNION SELECT k.output FROM daemon "
           "JOIN link k ON k.input = daemon.pk AND k.type IN (5, 6) JOIN live_process l ON l.pk = k.output) "
-          "SELECT n.pk, n.type, n.kind FROM live_process l JOIN node n ON n.pk = l.pk WHERE n.kind IN (3, 4) "
+          "SELECT n.pk, n.type, n.kind FROM live_process l JOIN node n ON n.pk = l.pk WHERE n.kind IN (2, 3, 4) "
           "AND l.pk NOT IN daemon ORDER BY n.pk");
       while (st.step()) {
         const auto kind = node_kind_from_int(st.int64(2));
@@ -410,7 +442,7 @@ class runner {
         "WITH RECURSIVE t(pk) AS (SELECT l.pk FROM json_each(?1) j JOIN live_process l ON l.pk = j.value "
         "UNION SELECT k.output FROM t JOIN link k ON k.input = t.pk AND k.type IN (5, 6) "
         "JOIN live_process l ON l.pk = k.output WHERE NOT EXISTS (SELECT 1 FROM process_lease p WHERE p.pk = k.output)) "
-        "SELECT n.pk, n.type, n.kind FROM t JOIN node n ON n.pk = t.pk WHERE n.kind IN (3, 4) ORDER BY n.pk");
+        "SELECT n.pk, n.type, n.kind FROM t JOIN node n ON n.pk = t.pk WHERE n.kind IN (2, 3, 4) ORDER BY n.pk");
     st.bind(1, ids.dump());
     const std::unordered_set<std::int64_t> root_set(roots.begin(), roots.end());
     while (st.step()) {
@@ -703,6 +735,7 @@ class runner {
     for (auto pk : killed) {
       if (auto* s = find(pk)) {
         s->killed = true;
+        s->proc->on_killed();
         finish(pk, std::nullopt);  // destroys its frames; pending news for it is dropped
       }
     }
@@ -835,6 +868,8 @@ class runner {
   std::unique_ptr<engine_detail::profile_watcher> states_watcher_;
   bool terminated_since_notify_ = false;
   engine_detail::thread_pool pool_;
+  std::mutex extensions_m_;
+  std::map<std::type_index, std::shared_ptr<void>> extensions_;
   std::thread loop_;
   std::unique_ptr<engine_detail::profile_watcher> watcher_;
 };

@@ -102,6 +102,35 @@ class work_chain_instance;
 template <class P>
 bool register_work_chain();
 
+template <class Self>
+std::unique_ptr<process_instance> resume_instance(runner& r, std::int64_t pk);
+
+// non_db inputs are in no node: they live in the checkpoint (as typed JSON).
+template <class Self>
+nlohmann::json non_db_inputs_json(const port_values& inputs) {
+  port_values non_db;
+  for (const auto& port : Self::spec().ports) {
+    if (port.direction != spec::direction::input || !port.non_db) continue;
+    if (const auto* v = inputs.find(port.name)) non_db.set(port.name, *v);
+  }
+  return non_db.to_typed_json();
+}
+
+// How the engine launches process class P: as a work chain, unless P names another
+// instance type (a calcjob) as P::engine_instance. An instance type has: static kind,
+// inputs(), initial_checkpoint() and static resume(runner&, pk).
+template <class P>
+struct launch_traits {
+  using instance = work_chain_instance<P>;
+};
+template <class P>
+  requires requires { typename P::engine_instance; }
+struct launch_traits<P> {
+  using instance = typename P::engine_instance;
+};
+template <class P>
+using instance_of = typename launch_traits<P>::instance;
+
 template <class P>
 struct auto_register {
   static inline const bool done = register_work_chain<P>();
@@ -146,7 +175,7 @@ class work_chain : public spec::ports<Self> {
     }
   }
 
-  /// Launches child work chain C and returns its handle once it is durably launched; the
+  /// Launches child process C (a work chain or a calcjob) and returns its handle once it is durably launched; the
   /// engine waits for it before the next step (AiiDA's to_context).
   template <class C>
   engine_detail::task<child<C>> submit(port_values inputs) {
@@ -209,6 +238,7 @@ template <class Self>
 class work_chain_instance final : public process_instance {
  public:
   using program_t = decltype(spec::program_of<Self, step_outcome>());
+  static constexpr node_kind kind = node_kind::work_chain;
 
   Self p;
   std::uint32_t pc = 0;
@@ -234,13 +264,7 @@ class work_chain_instance final : public process_instance {
       if (p.linked_.count(label)) outs[label] = pk;
     }
     j["outputs"] = outs;
-    // non_db inputs are in no node: they live in the checkpoint.
-    port_values non_db;
-    for (const auto& port : Self::spec().ports) {
-      if (port.direction != spec::direction::input || !port.non_db) continue;
-      if (const auto* v = p.inputs().find(port.name)) non_db.set(port.name, *v);
-    }
-    j["non_db"] = non_db.to_typed_json();
+    j["non_db"] = non_db_inputs_json<Self>(p.inputs());
     return j;
   }
 
@@ -273,6 +297,8 @@ class work_chain_instance final : public process_instance {
 
   task<void> drive(runner& r, slot& s) override;
   port_values& inputs() { return p.engine_inputs(); }
+  std::string initial_checkpoint() const { return encode_checkpoint(p, 0, 0).dump(); }
+  static std::unique_ptr<process_instance> resume(runner& r, std::int64_t pk) { return resume_instance<Self>(r, pk); }
 
   // A state transition: the runner's observers, then the process's own hook if it has one
   // (void on_entering(process_state), on_entered(process_state), on_exiting(process_state)).
@@ -632,16 +658,16 @@ engine_detail::task<child<C>> work_chain<Self>::launch(port_values inputs, bool 
   } else {
     C::spec().validate_inputs(inputs);
     auto args = stored_inputs<C>(inputs, &f);
-    auto inst = std::make_unique<work_chain_instance<C>>();
+    auto inst = std::make_unique<instance_of<C>>();
     inst->inputs() = inputs;
     launch_spec ls;
-    ls.kind = node_kind::work_chain;
+    ls.kind = instance_of<C>::kind;
     ls.type = std::string(spec::process_name_of<C>());
     ls.inputs = args;
     ls.parent = s.pk;
     ls.step = f.step;
     ls.seq = seq;
-    ls.checkpoint = work_chain_instance<C>::encode_checkpoint(inst->p, 0, 0).dump();
+    ls.checkpoint = inst->initial_checkpoint();
     auto logs = std::move(f.logs);
     f.logs.clear();
     const auto parent = s.pk;
@@ -693,8 +719,8 @@ engine_detail::task<child<C>> work_chain<Self>::launch(port_values inputs, bool 
 namespace engine_detail {
 template <class P>
 bool register_work_chain() {
-  return process_registry::global().add(std::string(spec::process_name_of<P>()), node_kind::work_chain,
-                                        [](runner& r, std::int64_t pk) { return resume_instance<P>(r, pk); });
+  return process_registry::global().add(std::string(spec::process_name_of<P>()), instance_of<P>::kind,
+                                        [](runner& r, std::int64_t pk) { return instance_of<P>::resume(r, pk); });
 }
 }  // namespace engine_detail
 
@@ -704,7 +730,7 @@ template <class P>
 struct pending_launch {
   port_values inputs;
   std::vector<port_arg> args;
-  std::unique_ptr<work_chain_instance<P>> inst;
+  std::unique_ptr<instance_of<P>> inst;
   launch_spec ls;
 };
 template <class P>
@@ -713,13 +739,13 @@ pending_launch<P> prepare_launch(port_values inputs) {
   P::spec().validate_inputs(inputs);
   pending_launch<P> p;
   p.args = stored_inputs<P>(inputs, nullptr);
-  p.inst = std::make_unique<work_chain_instance<P>>();
+  p.inst = std::make_unique<instance_of<P>>();
   p.inst->inputs() = inputs;
   p.inputs = std::move(inputs);
-  p.ls.kind = node_kind::work_chain;
+  p.ls.kind = instance_of<P>::kind;
   p.ls.type = std::string(spec::process_name_of<P>());
   p.ls.inputs = p.args;
-  p.ls.checkpoint = work_chain_instance<P>::encode_checkpoint(p.inst->p, 0, 0).dump();
+  p.ls.checkpoint = p.inst->initial_checkpoint();
   return p;
 }
 // Once the launches are durable: adopt them on the loop and start them.

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <tessera/calcjob/parser.hpp>
 #include <tessera/calcjob/scheduler.hpp>
 #include <tessera/calcjob/transport.hpp>
 
@@ -18,9 +19,8 @@ class runtime_spec;
 }
 
 // Interfaces of the engine-bound groups, completed by the layers that run them (calcjob
-// lifecycle, engine; each addition bumps plugin::abi_version). Parsers and data are only
-// declared, so factories have a type before those layers exist.
-class parser_plugin;
+// lifecycle, engine; each addition bumps plugin::abi_version). Parsers are defined by the
+// calcjob lifecycle (calcjob/parser.hpp); data is only declared, so its factories have a type.
 class data_plugin;
 
 /// A process offered by a plugin (groups calculations and workflows). For now it gives what

@@ -48,11 +48,15 @@ class repository {
 
   /// Stores bytes; returns their object (key and size). Idempotent.
   file_object put(std::string_view bytes) {
-    temp_file tmp(root_ / "tmp");
     hasher h;
     h.update(bytes);
+    const auto d = h.finish();
+    // Already stored: no temp file to create and delete (inode churn is what costs when
+    // many small, equal files arrive, e.g. the empty outputs of thousands of jobs).
+    if (contains(d)) return {d, bytes.size()};
+    temp_file tmp(root_ / "tmp");
     tmp.write(bytes.data(), bytes.size());
-    return commit(tmp, h.finish(), bytes.size());
+    return commit(tmp, d, bytes.size());
   }
   /// Stores a file's content, streaming (hashing while copying). Idempotent.
   file_object put_file(const std::filesystem::path& src) {

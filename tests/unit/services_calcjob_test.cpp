@@ -1,0 +1,105 @@
+// The calcjob lifecycle on a real single-node SLURM (tests/services/), reached through
+// core.local and through core.ssh: core.arithmetic.add end to end, and a job cancelled with
+// scancel outside tessera.
+#include <tessera/calcjob/calc_job.hpp>
+#include <tessera/plugin/calcjobs.hpp>
+#include <tessera/tessera.hpp>
+
+#include "arithmetic_add.hpp"
+#include "plugin_test_support.hpp"
+#include "support.hpp"
+
+using namespace tessera;
+using namespace std::chrono_literals;
+using tessera::plugins::arithmetic_add;
+using tessera_test::service;
+
+namespace {
+
+class services_calcjob : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string skip;
+    slurm = service("slurm", skip);
+    if (slurm.empty()) GTEST_SKIP() << skip;
+    // core.local runs commands in this process's environment; sshd's SetEnv does it remotely.
+    ::setenv("SLURM_CONF", slurm.at("SLURM_CONF").c_str(), 1);
+    workdir = tessera_test::make_workdir("calcjob");
+    st = std::make_unique<store>(dir.path() / "profile");
+  }
+  void TearDown() override {
+    r.reset();
+    if (!workdir.empty()) std::filesystem::remove_all(workdir);
+  }
+
+  // A computer with core.slurm over `transport` (its settings given), and a runner.
+  void setup(const std::string& transport, nlohmann::json transport_settings) {
+    st->write([&](write_tx& tx) {
+      computer_spec c;
+      c.label = "cluster";
+      c.hostname = "127.0.0.1";
+      c.transport = transport;
+      c.scheduler = "core.slurm";
+      c.workdir = workdir;
+      c.settings = {{"poll_interval", 0.2},
+                    {"retry_initial_interval", 0.2},
+                    {"safe_interval", 0.5},
+                    {"transport", std::move(transport_settings)}};
+      (void)tx.add_computer(c);
+    });
+    r = std::make_unique<runner>(*st);
+    plugin::use_for_calcjobs(*r, tessera_test::shipped_plugins());
+  }
+
+  static port_values inputs(std::int64_t x, std::int64_t y, std::string prepend = {}) {
+    InstalledCode code{"cluster", "/bin/bash", "core.arithmetic.add", std::move(prepend), ""};
+    return spec::inputs_for<arithmetic_add>().set<"x">(Int{x}).set<"y">(Int{y}).set<"code">(code).values();
+  }
+
+  void expect_sum(std::int64_t x, std::int64_t y) {
+    auto res = run<arithmetic_add>(*r, inputs(x, y));
+    ASSERT_TRUE(res.ok()) << res.exit_status << " " << res.exit_message;
+    EXPECT_EQ(res.get<Int>("sum").value(), Int{x + y});
+    auto a = st->read().node(res.pk).attributes;
+    EXPECT_EQ(a.value("scheduler_state", ""), "done") << a.dump();
+    EXPECT_FALSE(a.value("job_id", "").empty());
+  }
+
+  std::map<std::string, std::string> slurm;
+  tessera::test::temp_dir dir;
+  std::string workdir;
+  std::unique_ptr<store> st;
+  std::unique_ptr<runner> r;
+};
+
+TEST_F(services_calcjob, arithmetic_add_on_slurm_over_local) {
+  setup("core.local", nlohmann::json::object());
+  expect_sum(4, 5);
+}
+
+TEST_F(services_calcjob, arithmetic_add_on_slurm_over_ssh) {
+  std::string skip;
+  const auto sshd = service("sshd", skip);
+  if (sshd.empty()) GTEST_SKIP() << skip;
+  setup("core.ssh", tessera_test::ssh_settings(sshd));
+  expect_sum(6, 7);
+}
+
+TEST_F(services_calcjob, job_cancelled_with_scancel_gives_its_exit_code) {
+  setup("core.local", nlohmann::json::object());
+  auto pk = submit<arithmetic_add>(*r, inputs(1, 1, "sleep 60"));
+  std::string id;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (id.empty() && std::chrono::steady_clock::now() < deadline) {
+    id = st->read().node(pk).attributes.value("job_id", "");
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(std::system(("scancel " + id).c_str()), 0);
+  auto res = r->wait(pk);
+  EXPECT_EQ(res.state, process_state::finished);
+  EXPECT_EQ(res.exit_status, 150) << res.exit_message;
+  EXPECT_NE(res.exit_message.find("scheduler state: cancelled"), std::string::npos) << res.exit_message;
+}
+
+}  // namespace
