@@ -10,6 +10,9 @@
 //    in-process runner as the floor, and the workers' CPU time per process.
 // 2. Submission rate: 1,000 chains submitted one transaction each (a script's loop) with 0,
 //    1 and 2 workers running: it must not fall as workers are added.
+// 4. The headline workload (benchmarks/headline.hpp: a chain running core.arithmetic.add, a
+//    bash job, through core.direct + core.local, then a calcfunction) through the daemon with
+//    1 and 2 workers, with the floor of that run: bash spawns per second.
 // 3. Cross-worker wake-up: a parent submits one child per step (200 steps); with 2 workers
 //    the child runs wherever a worker claims it. Latency from the child's termination (its
 //    node's mtime, stamped in the transaction that ends it) to the start of the parent's
@@ -37,6 +40,8 @@
 
 #include <tessera/daemon.hpp>
 #include <tessera/tessera.hpp>
+
+#include "headline.hpp"
 
 namespace {
 
@@ -353,10 +358,42 @@ void wake_latency(int hops) {
   figure("target.wake_latency", 10, "ms");
 }
 
+// The headline workload through a daemon of `n_workers`: processes per second.
+double headline_run(int n_workers, int chains) {
+  scratch s(fmt::format("headline-{}", n_workers));
+  fs::create_directories(s.path / "work");
+  {
+    store st(s.path / "p");
+    st.write([&](write_tx& tx) {
+      computer_spec c;
+      c.label = "localhost";
+      c.hostname = "localhost";
+      c.transport = "core.local";
+      c.scheduler = "core.direct";
+      c.workdir = (s.path / "work").string();
+      c.settings = {{"poll_interval", 0.2}};
+      (void)tx.add_computer(c);
+    });
+  }
+  double t = 0;
+  {
+    workers w(s.path / "p", n_workers);
+    store st(s.path / "p");
+    const InstalledCode code{"localhost", "/bin/bash", "core.arithmetic.add", "", ""};
+    std::vector<spec::inputs_for<bench::add_chain>> ins;
+    for (int i = 0; i < chains; ++i) ins.push_back(spec::inputs_for<bench::add_chain>().set<"x">(Int{i}).set<"y">(Int{1}).set<"code">(code));
+    const auto t0 = clock_type::now();
+    (void)submit_all<bench::add_chain>(st, ins);
+    wait_all_finished(st, chains);
+    t = seconds_since(t0);
+  }
+  return 3.0 * chains / t;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (daemon::is_worker(argc, argv)) return daemon::worker_main<add_mul, relay, leaf>(argc, argv);
+  if (daemon::is_worker(argc, argv)) return daemon::worker_main<add_mul, relay, leaf, bench::add_chain>(argc, argv);
   const int reps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
   const int chains = argc > 2 ? std::max(10, std::atoi(argv[2])) : 2000;
 
@@ -388,5 +425,20 @@ int main(int argc, char** argv) {
   }
 
   wake_latency(200);
+
+  const int jobs = std::max(50, chains / 4);
+  fmt::print("# 4. the headline workload (a chain running core.arithmetic.add via core.direct + core.local, then a "
+             "calcfunction): {} chains through the daemon, median of {}\n",
+             jobs, reps);
+  std::vector<double> h1, h2, spawns;
+  for (int rep = 0; rep < reps; ++rep) {
+    spawns.push_back(bench::bash_spawns_per_second(1000));
+    h1.push_back(headline_run(1, jobs));
+    h2.push_back(headline_run(2, jobs));
+  }
+  figure("daemon.headline.workers_1", median(h1) * 3600, "processes/hour");
+  figure("daemon.headline.workers_2", median(h2) * 3600, "processes/hour");
+  figure("floor.bash_spawns", median(spawns), "spawns/s");
+  figure("ratio.headline_chains_per_s_over_bash_spawns.workers_2", median(h2) / 3 / median(spawns), "x");
   return 0;
 }
