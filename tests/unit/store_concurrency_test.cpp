@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <future>
 #include <set>
@@ -206,8 +207,11 @@ TEST(StoreGroupCommit, TheWalIsCheckpointedOffTheWriterAndStaysBounded) {
     }
     auto r = st.read();
     EXPECT_EQ(r.recent_processes(10000).size(), 6000u);
-    // without checkpoints the WAL would hold every page written: far more than this
-    EXPECT_LT(wal_max, std::uintmax_t{8} << 20) << "WAL grew to " << wal_max << " bytes";
+    // Without checkpoints the WAL would hold every page written (21.5 MB measured). With
+    // them it stays under 1 MB on a quiet machine; a starved checkpointer thread (a loaded
+    // 2-core machine) has been seen at 8.5 MB.
+    EXPECT_LT(wal_max, std::uintmax_t{12} << 20) << "WAL grew to " << wal_max << " bytes";
+    std::printf("largest WAL: %ju bytes\n", wal_max);
     EXPECT_GT(r.connection().scalar_int("PRAGMA page_count"), 200);  // the database file got the pages
     EXPECT_EQ(st.integrity_check(), "ok");
   }
