@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   add_storage_commands(app, g);
   add_plugin_commands(app, g);
   add_daemon_commands(app, g);
+  add_calcjob_commands(app, g);
 
   try {
     app.parse(argc, argv);

@@ -16,8 +16,6 @@ namespace tessera::cli {
 namespace fs = std::filesystem;
 using plugin::group;
 
-namespace {
-
 // The registry's default folder is where this build tree writes plugins. The installed tool
 // looks next to itself instead (<prefix>/bin/../lib/tessera/plugins, wherever the prefix was
 // moved): a build tree's plugins would clash, by name, with the installed ones.
@@ -34,6 +32,8 @@ std::vector<fs::path> plugin_directories() {
 #endif
   return dirs;
 }
+
+namespace {
 
 std::string group_names() {
   std::vector<std::string_view> names;

@@ -91,6 +91,10 @@ void print_json(const nlohmann::json& j);
 // Links as JSON for --json output: type, label and the node at the other end.
 nlohmann::json links_json(const std::vector<tessera::link_record>& links, bool incoming);
 
+/// The folders plugins are loaded from (cli/plugin.cpp): the registry's defaults, or next to
+/// an installed tool.
+std::vector<std::filesystem::path> plugin_directories();
+
 // ---- commands (one file each) ----
 void add_profile_commands(CLI::App& app, globals& g);
 void add_process_commands(CLI::App& app, globals& g);
@@ -99,5 +103,6 @@ void add_computer_commands(CLI::App& app, globals& g);
 void add_storage_commands(CLI::App& app, globals& g);
 void add_plugin_commands(CLI::App& app, globals& g);
 void add_daemon_commands(CLI::App& app, globals& g);
+void add_calcjob_commands(CLI::App& app, globals& g);
 
 }  // namespace tessera::cli

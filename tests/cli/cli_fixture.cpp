@@ -5,6 +5,11 @@
 //                               processes for pause/play/kill (no runner needed for those);
 //                               prints "name pk" lines.
 //   cli_fixture tick DIR N      runs a ticker work chain of N slow steps (for watch).
+//   cli_fixture calcjob DIR WORK  runs core.arithmetic.add (2 + 3) through core.direct and
+//                               core.local (computer "localhost", work directory WORK);
+//                               stores a calcjob whose upload has not happened (live, no
+//                               files) and a finished one whose remote folder is on computer
+//                               "offline" (core.ssh to a closed port); prints "name pk" lines.
 //   cli_fixture lock DIR SECS   holds an exclusive lock on the database for SECS seconds
 //                               (prints "locked" once it holds it).
 #include <sqlite3.h>
@@ -14,7 +19,11 @@
 #include <cstdlib>
 #include <string>
 
+#include <tessera/calcjob/calc_job.hpp>
+#include <tessera/plugin/calcjobs.hpp>
+
 #include "../engine/processes.hpp"
+#include "arithmetic_add.hpp"
 
 using namespace tessera;
 
@@ -60,6 +69,60 @@ int fill(const char* dir) {
   return 0;
 }
 
+void add_computer(store& st, std::string label, std::string transport, std::string workdir, nlohmann::json settings) {
+  st.write([&](write_tx& tx) {
+    computer_spec c;
+    c.label = std::move(label);
+    c.hostname = "127.0.0.1";
+    c.transport = std::move(transport);
+    c.scheduler = "core.direct";
+    c.workdir = std::move(workdir);
+    c.settings = std::move(settings);
+    (void)tx.add_computer(c);
+  });
+}
+
+int fill_calcjob(const char* dir, const char* work) {
+  using plugins::arithmetic_add;
+  store st(dir);
+  // Short polls: the job (bash adding two numbers) ends at once.
+  add_computer(st, "localhost", "core.local", work, {{"poll_interval", 0.05}, {"safe_interval", 0.0}});
+  // Port 1 of the loopback refuses connections: every transport operation fails.
+  add_computer(st, "offline", "core.ssh", "/scratch", {{"transport", {{"port", 1}, {"timeout", 2}}}});
+  std::int64_t add = 0;
+  {
+    runner r(st);
+    plugin::registry reg({std::filesystem::path(TESSERA_PLUGIN_DEFAULT_DIR)});
+    plugin::use_for_calcjobs(r, reg);
+    const InstalledCode bash{"localhost", "/bin/bash", "core.arithmetic.add", {}, {}};
+    add = submit<arithmetic_add>(
+        r, spec::inputs_for<arithmetic_add>().set<"x">(Int{2}).set<"y">(Int{3}).set<"code">(bash).values());
+    if (!r.wait(add).ok()) {
+      std::fprintf(stderr, "core.arithmetic.add (pk %lld) did not finish ok\n", static_cast<long long>(add));
+      return 1;
+    }
+    r.wait_idle();
+  }
+  // Stored without a runner, as a runner would have left them.
+  const auto pending = live_process(st, "core.arithmetic.add", node_kind::calc_job, std::nullopt);
+  st.write([&](write_tx& tx) { tx.set_attribute(pending, "calc_job_state", "upload"); });
+  const auto offline = st.write([](write_tx& tx) {
+    new_node n;
+    n.kind = node_kind::calc_job;
+    n.type = "core.arithmetic.add";
+    n.state = process_state::running;
+    n.origin = {std::string(tessera::version), "tests.cli", "1"};
+    const auto ref = tx.add_node(n);
+    tx.set_attribute(ref.pk, "calc_job_state", "update");
+    const auto remote = tx.add_data(RemoteData{"offline", "/scratch/ab/cd/ef"}).pk;
+    tx.add_link(ref.pk, remote, link_type::create, "remote_folder");
+    return ref.pk;
+  });
+  std::printf("add %lld\npending %lld\noffline %lld\n", static_cast<long long>(add), static_cast<long long>(pending),
+              static_cast<long long>(offline));
+  return 0;
+}
+
 int tick(const char* dir, int n) {
   store st(dir);
   runner r(st);
@@ -95,7 +158,8 @@ int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "fill" && argc == 3) return fill(argv[2]);
   if (mode == "tick" && argc == 4) return tick(argv[2], std::atoi(argv[3]));
+  if (mode == "calcjob" && argc == 4) return fill_calcjob(argv[2], argv[3]);
   if (mode == "lock" && argc == 4) return lock(argv[2], std::atoi(argv[3]));
-  std::fprintf(stderr, "usage: %s fill DIR | tick DIR N | lock DIR SECONDS\n", argv[0]);
+  std::fprintf(stderr, "usage: %s fill DIR | tick DIR N | calcjob DIR WORKDIR | lock DIR SECONDS\n", argv[0]);
   return 2;
 }

@@ -633,6 +633,84 @@ daemon_real)
   ok "no worker left" wait_for 10 no_workers
   ok "the workers stopped gracefully" grep -q "stopped; 0 live processes handed back to the queue" "$d/worker-1.log"
   ;;
+calcjob)
+  # A profile with work chains (fill) and calcjobs: core.arithmetic.add (2 + 3) run through
+  # core.direct and core.local, one whose upload has not happened, one whose remote folder
+  # is on a computer that cannot be reached (core.ssh to a closed port).
+  fill p
+  export TESSERA_PROFILE="$work/p"
+  mkdir -p jobs
+  while read -r name pk; do printf -v "pk_$name" '%s' "$pk"; done < <("$F" calcjob "$work/p" "$work/jobs")
+  [[ -n ${pk_add:-} && -n ${pk_offline:-} ]] || { echo "FAIL: fixture calcjob"; exit 1; }
+  add=$pk_add
+
+  # inputs: what prepare() wrote, as stored with the upload
+  t 0 '^NAME +SIZE$' "$T" calcjob inputls "$add"
+  ok "inputls lists the input file and its size" has '^aiida\.in +16$'
+  ok "only it" [ "$(printf '%s\n' "$out" | grep -c .)" -eq 2 ]
+  t 0 '' "$T" --json calcjob inputls "$add"
+  ok "inputls --json" json_ok 'd == [{"name": "aiida.in", "type": "file", "size": 16}]'
+  t 0 '' "$T" calcjob inputls "$add" aiida.in
+  ok "inputls of a file lists it" has '^aiida\.in +16$'
+  t 0 '' "$T" calcjob inputcat "$add"
+  ok "inputcat defaults to the job's input file" [ "$out" = 'echo $((2 + 3))' ]
+  t 0 '' "$T" calcjob inputcat "$add" aiida.in
+  ok "inputcat PATH" [ "$out" = 'echo $((2 + 3))' ]
+  t 1 "^error: calcjob $add: no file 'nope\.txt' among its input files: it has: aiida\.in$" "$T" calcjob inputcat "$add" nope.txt && ok "one-line error" one_line_error
+  t 1 "^error: calcjob $add: no file or folder 'sub' among its input files: it has: aiida\.in$" "$T" calcjob inputls "$add" sub
+
+  # outputs: the retrieved FolderData
+  t 0 '^NAME +SIZE$' "$T" calcjob outputls "$add"
+  ok "outputls lists the output file" has '^aiida\.out +2$'
+  ok "and the exit status file" has '^_tessera_exit_status +2$'
+  t 0 '' "$T" --json calcjob outputls "$add"
+  ok "outputls --json" json_ok '{"name": "aiida.out", "type": "file", "size": 2} in d and all(e["type"] == "file" for e in d)'
+  t 0 '' "$T" calcjob outputcat "$add"
+  ok "outputcat defaults to the job's output file" [ "$out" = 5 ]
+  t 0 '' "$T" calcjob outputcat "$add" _tessera_exit_status
+  ok "outputcat PATH" [ "$out" = 0 ]
+  t 1 "^error: calcjob $add: no file 'aiida\.in' among its retrieved files: it has: .*aiida\.out" "$T" calcjob outputcat "$add" aiida.in && ok "one-line error" one_line_error
+
+  # the remote working directory, through core.local
+  t 0 '' "$T" calcjob remotecat "$add" aiida.out
+  ok "remotecat reads the remote file" [ "$out" = 5 ]
+  t 0 '' "$T" calcjob remotecat "$add" aiida.in
+  ok "remotecat reads the uploaded input" [ "$out" = 'echo $((2 + 3))' ]
+  t 1 "^error: calcjob $add: no file 'nope' in the remote working directory $work/jobs/[^ ]+ on computer 'localhost': it has: .*aiida\.in, aiida\.out" \
+    "$T" calcjob remotecat "$add" nope && ok "one-line error" one_line_error
+  t 2 "^error: '\.\./x' is not a relative path inside the working directory$" "$T" calcjob remotecat "$add" ../x
+  t 1 "^error: cannot read 'aiida\.out' of calcjob $pk_offline on computer 'offline' \(transport core\.ssh\): .+" \
+    "$T" calcjob remotecat "$pk_offline" aiida.out && ok "one-line error" one_line_error
+
+  # not there yet, not a calcjob, unknown
+  t 1 "^error: calcjob $pk_pending has no stored input files \(state: running, calcjob stage upload\): they are stored when its upload completes$" \
+    "$T" calcjob inputls "$pk_pending"
+  t 1 "^error: calcjob $pk_pending has no retrieved output yet \(state: running, calcjob stage upload\)$" "$T" calcjob outputls "$pk_pending"
+  t 1 "^error: calcjob $pk_offline has no retrieved output yet \(state: running, calcjob stage update\)$" "$T" calcjob outputcat "$pk_offline" aiida.out
+  t 1 "^error: calcjob $pk_pending has no remote working directory yet \(state: running, calcjob stage upload\)$" \
+    "$T" calcjob remotecat "$pk_pending" aiida.out
+  t 1 "^error: node $pk_sum_of_sums is a WorkChainNode \(test\.sum_of_sums\), not a calcjob" "$T" calcjob outputls "$pk_sum_of_sums" && ok "one-line error" one_line_error
+  t 1 "^error: node $pk_data is a Data \(core\.int\), not a calcjob" "$T" calcjob inputls "$pk_data"
+  t 1 "^error: no node with pk 99999 in this profile" "$T" calcjob inputcat 99999 && ok "one-line error" one_line_error
+
+  # usage errors
+  t 2 "^error: unknown command 'inputlist' for \`tessera calcjob\`" "$T" calcjob inputlist "$add"
+  t 2 "" "$T" calcjob
+  t 2 "PK is required" "$T" calcjob outputls
+  t 2 "PK" "$T" calcjob inputls notapk
+  t 2 "PATH is required" "$T" calcjob remotecat "$add"
+
+  # the submission script is not among the inputs (the scheduler plugin writes it at submit)
+  t 0 '' "$T" calcjob remotecat "$add" _tessera_submit.sh
+  ok "remotecat reads the submission script" has '_tessera_exit_status'
+
+  # the stored input files are checked like data nodes' files
+  t 0 "^objects referenced by nodes: all present$" "$T" storage integrity
+  t 0 '' "$T" node attributes "$add"
+  obj=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["raw_input"]["files"]["aiida.in"]["object"])' <<<"$out")
+  rm -f "$work/p/repository/objects/${obj:0:2}/${obj:2}"
+  t 1 "node $add refers to object $obj, which is missing" "$T" storage integrity
+  ;;
 *)
   echo "unknown section $section"; exit 2 ;;
 esac

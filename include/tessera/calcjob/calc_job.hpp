@@ -15,7 +15,8 @@
 //
 // Lifecycle: upload -> submit -> update -> retrieve -> parse. Each stage's outcome and the
 // next stage are committed in one transaction (checkpoint and the `calc_job_state`
-// attribute, with the remote_folder / retrieved output nodes and the job id), so a restarted
+// attribute, with the remote_folder / retrieved output nodes, the input files as uploaded
+// (attribute raw_input, objects in the file repository) and the job id), so a restarted
 // runner (resume_all) continues at the stage that had not completed. Transport and
 // scheduler work runs on the computer's transport queue, never on the event loop; a task
 // that fails after the computer's retry attempts pauses the process (play retries it).
@@ -214,6 +215,19 @@ inline output_link new_output(std::string_view label, any_data value) { return {
 inline nlohmann::json one_attribute(std::string_view key, nlohmann::json value) {
   auto j = nlohmann::json::object();
   j[std::string(key)] = std::move(value);
+  return j;
+}
+
+// Committed with the end of the upload: where the job runs, its input files (a FolderData's
+// file list) and which of them are its input and output file (the defaults of `tessera
+// calcjob inputcat|outputcat`, like AiiDA's input_filename / output_filename options).
+inline nlohmann::json upload_attributes(const std::string& remote_path, const FolderData& raw,
+                                        const calcjob::calc_info& info) {
+  auto j = nlohmann::json::object();
+  j["remote_workdir"] = remote_path;
+  j["raw_input"] = data_traits<FolderData>::serialize(raw);
+  if (!info.stdin_name.empty()) j["input_filename"] = info.stdin_name;
+  if (!info.stdout_name.empty()) j["output_filename"] = info.stdout_name;
   return j;
 }
 
@@ -430,10 +444,19 @@ task<void> calc_job_instance<Self>::upload(runner& r, slot& s) {
     co_await pause_after(r, s, "upload", op.attempts, op.error);
     co_return;
   }
+  // The input files as uploaded, into the file repository (on the pool: it syncs to disk) and
+  // listed in the attribute raw_input with the stage that follows, so `tessera calcjob
+  // inputls|inputcat` shows what the job was given (AiiDA keeps them in the node's repository).
+  auto raw = std::make_shared<FolderData>();
+  repository& repo = r.storage().files();
+  pool_op put{r, s, [files, raw, &repo] {
+                for (const auto& [rel, content] : files) raw->files.emplace(rel, repo.put(content));
+              }};
+  co_await put;
   info = std::move(ci);
   at = stage::submit;
   auto out = new_output("remote_folder", any_data(RemoteData{computer_, remote_path}));
-  co_await advance(r, s, one_attribute("remote_workdir", remote_path), out);
+  co_await advance(r, s, upload_attributes(remote_path, *raw, *info), out);
 }
 
 template <class Self>

@@ -255,15 +255,18 @@ class store {
     [[nodiscard]] bool ok() const { return database == "ok" && files.ok() && missing.empty(); }
   };
   /// Checks the database, re-hashes every repository object, and checks that every object
-  /// a node refers to exists.
+  /// a node refers to exists (data nodes, and the input files of calcjobs: attribute raw_input).
   [[nodiscard]] integrity_report check_integrity() {
     integrity_report r;
     r.database = integrity_check();
     r.files = files_.verify();
     auto lease = read();
     auto st = lease.connection().prepare(
+        // json_tree quotes some keys in fullkey ($."raw_input"...): both spellings.
         "SELECT n.pk, j.value FROM node n, json_tree(n.attributes) j "
-        "WHERE n.kind = 0 AND n.type IN (?, ?, ?) AND j.key = 'object' AND j.type = 'text'");
+        "WHERE ((n.kind = 0 AND n.type IN (?, ?, ?)) OR "
+        "(n.kind = 2 AND (j.fullkey LIKE '$.raw_input.%' OR j.fullkey LIKE '$.\"raw_input\".%'))) "
+        "AND j.key = 'object' AND j.type = 'text'");
     st.bind_all(repository_types[0], repository_types[1], repository_types[2]);
     while (st.step()) {
       const auto hex = std::string(st.text(1));
