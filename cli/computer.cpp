@@ -1,8 +1,17 @@
 // tessera computer setup|list|show|test, tessera code create|list|show
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
 
 #include <fmt/format.h>
 
+#include <tessera/calcjob/computer_settings.hpp>
+#include <tessera/plugin/registry.hpp>
 #include <tessera/store/code.hpp>
 
 #include "detail/common.hpp"
@@ -51,6 +60,76 @@ std::vector<code_row> all_codes(store_reader& r) {
 
 void check_not_empty(const std::string& v, const char* option) {
   if (v.empty()) throw error(fmt::format("{} must not be empty", option), exit_usage);
+}
+
+// AiiDA's `verdi computer test`: open a connection with the computer's transport plugin,
+// run a command, create, write, read back and remove a file in its work directory, and load
+// its scheduler plugin. One line per check; the first failure is the error (exit 1), naming
+// the check, the computer and what the plugin said.
+void test_computer(const globals& g, const computer_record& c) {
+  std::string workdir = c.workdir;
+  if (auto at = workdir.find("{username}"); at != std::string::npos) {
+    const auto& ts = c.settings.contains("transport") ? c.settings["transport"] : nlohmann::json::object();
+    const char* env_user = std::getenv("USER");
+    workdir.replace(at, 10, ts.contains("username") && ts["username"].is_string() ? ts["username"].get<std::string>()
+                                                                                   : std::string(env_user ? env_user : ""));
+  }
+  nlohmann::json checks = nlohmann::json::array();
+  auto pass = [&](std::string what, std::string detail) {
+    if (!g.json) std::printf("  %-58s ok%s\n", what.c_str(), detail.empty() ? "" : ("  (" + detail + ")").c_str());
+    checks.push_back({{"check", std::move(what)}, {"ok", true}, {"detail", std::move(detail)}});
+  };
+  if (!g.json) {
+    std::printf("testing computer '%s' (transport %s, scheduler %s, work directory %s)\n", c.label.c_str(),
+                c.transport.c_str(), c.scheduler.c_str(), workdir.c_str());
+  }
+  // The registry outlives every object its plugins made (their code is in its libraries).
+  std::optional<plugin::registry> reg;
+  std::shared_ptr<calcjob::transport> t;
+  std::string step = "reading the computer's settings";
+  try {
+    const auto settings = calcjob::computer_settings::of(c);
+    step = fmt::format("loading the transport plugin '{}'", c.transport);
+    reg.emplace(plugin_directories());
+    t = reg->make_transport(c.transport, settings.transport);
+    step = fmt::format("opening a connection to {}", c.hostname);
+    const auto t0 = std::chrono::steady_clock::now();
+    t->open();
+    pass(step, fmt::format("{:.1f} ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()));
+    step = "running a command (echo)";
+    const auto res = t->exec_command("echo tessera-computer-test");
+    if (res.exit_status != 0 || res.stdout_text.find("tessera-computer-test") == std::string::npos) {
+      throw std::runtime_error(fmt::format("exit status {}, stdout '{}', stderr '{}'", res.exit_status, res.stdout_text, res.stderr_text));
+    }
+    pass(step, "");
+    if (workdir.empty() || workdir.front() != '/') throw std::runtime_error(fmt::format("work directory '{}' is not absolute", workdir));
+    step = fmt::format("creating, writing, reading and removing a file in {}", workdir);
+    t->makedirs(workdir);
+    const auto file = calcjob::transport::join(workdir, fmt::format(".tessera-computer-test-{}", ::getpid()));
+    const std::string content = "tessera computer test\n";
+    t->write_file(file, content);
+    const auto back = t->read_file(file);
+    t->remove(file);
+    if (back != content) throw std::runtime_error(fmt::format("read back {} bytes that differ from the {} written", back.size(), content.size()));
+    pass("a file written, read back and removed in the work directory", "");
+    t->close();
+    step = fmt::format("loading the scheduler plugin '{}'", c.scheduler);
+    (void)reg->make_scheduler(c.scheduler, settings.scheduler);
+    pass(step, "");
+  } catch (const std::exception& e) {
+    if (t) {
+      try {
+        t->close();
+      } catch (...) {
+      }
+    }
+    throw error(fmt::format("computer '{}' failed the test: {}: {}", c.label, step, e.what()));
+  }
+  if (g.json) {
+    print_json({{"computer", c.label}, {"ok", true}, {"checks", checks}});
+  } else {
+    std::printf("all %zu checks passed\n", checks.size());
+  }
 }
 
 }  // namespace
@@ -129,11 +208,12 @@ void add_computer_commands(CLI::App& app, globals& g) {
   test->add_option("LABEL", *label, "computer label")->required();
   test->callback([&g, label] {
     auto st = open_store(g);
-    auto r = st->read();
-    const auto c = need_computer(r, *label);
-    throw error(fmt::format("`computer test` is not yet available: it needs the transport plugin '{}' loaded by the "
-                            "calcjob layer, which this tessera CLI does not include yet",
-                            c.transport));
+    computer_record c;
+    {
+      auto r = st->read();
+      c = need_computer(r, *label);
+    }
+    test_computer(g, c);
   });
 
   // ---- code ----

@@ -213,7 +213,16 @@ computer_code)
   t 0 '"label": "loc"' "$T" computer list --json && ok "one computer" [ "$(json_len)" = 1 ]
   t 0 "^scheduler +core.direct$" "$T" computer show loc
   t 1 "no computer labelled 'nope'" "$T" computer show nope
-  t 1 "not yet available: it needs the transport plugin 'core.local'" "$T" computer test loc
+  t 0 "^all 4 checks passed$" "$T" computer test loc
+  ok "the test names the connection" has "^  opening a connection to localhost +ok  \([0-9.]+ ms\)$"
+  ok "the test used the work directory with the user name filled in" has "work directory /tmp/${USER:-}\)$"
+  t 0 "" "$T" computer test loc --json && ok "computer test --json" json_ok 'd["ok"] and len(d["checks"]) == 4'
+  t 0 "^stored computer 'nowhere'" "$T" computer setup -L nowhere -H localhost -T core.local -S core.direct -w /proc/no-such-dir
+  t 1 "^error: computer 'nowhere' failed the test: creating, writing, reading and removing a file in /proc/no-such-dir: " "$T" computer test nowhere
+  ok "one-line error" one_line_error
+  t 0 "^stored computer 'noplugin'" "$T" computer setup -L noplugin -H localhost -T mylab.teleport -S core.direct -w /tmp
+  t 1 "^error: computer 'noplugin' failed the test: loading the transport plugin 'mylab.teleport': " "$T" computer test noplugin
+  t 1 "no computer labelled 'nope'" "$T" computer test nope
   t 0 "no codes" "$T" code list
   t 0 "^stored code 'echo' \(pk [0-9]+\)$" "$T" code create -L echo -Y loc -X /bin/echo
   t 1 "a code labelled 'echo' already exists" "$T" code create -L echo -Y loc -X /bin/echo
