@@ -111,7 +111,8 @@ class worker {
   worker& operator=(const worker&) = delete;
 
   /// Registers, then claims and drives processes until request_stop(); returns 0 after a
-  /// graceful stop. Ends the OS process with fenced_exit_status if it is fenced.
+  /// graceful stop (1 if claiming failed unexpectedly and it stopped on its own). Ends the
+  /// OS process with fenced_exit_status if it is fenced.
   int run() {
     store st(o_.profile);
     const auto lease = o_.lease.count();
@@ -149,7 +150,15 @@ class worker {
       log("cannot watch the queue ({}): submissions are seen every {} ms", e.what(), o_.claim_interval.count());
     }
 
-    claim_loop(st, *r);
+    int status = 0;
+    try {
+      claim_loop(st, *r);
+    } catch (const std::exception& e) {
+      // Unexpected (claims and starts handle their own errors): stop as on SIGTERM, so
+      // the processes go back to the queue and the heartbeat thread is joined.
+      log("cannot go on claiming: {}", e.what());
+      status = 1;
+    }
 
     log("stopping: no new claims; letting steps in progress reach their checkpoints");
     try {
@@ -170,7 +179,7 @@ class worker {
     st.write([&](write_tx& tx) { tx.set_worker_state(id_, worker_state::stopped); });  // roots back to the queue
     engine_detail::notify_profile(st.profile().directory(), tessera::daemon_detail::queue_channel);
     log("stopped; {} live processes handed back to the queue", live);
-    return 0;
+    return status;
   }
 
   /// Asks run() to stop gracefully. Thread-safe (not async-signal-safe: worker_main turns
