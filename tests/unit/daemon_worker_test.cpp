@@ -319,8 +319,17 @@ TEST_F(DaemonWorker, AFrozenWorkerIsFencedAndEndsWithoutWriting) {
   ASSERT_EQ(::kill(frozen, SIGSTOP), 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(lease_ms + 200));
   const auto healthy = spawn(1, lease_ms);
-  ASSERT_TRUE(wait_terminated(st, pks, 60s)) << worker_log(1);
+  // If the freeze caught the worker inside a write transaction, it holds SQLite's write
+  // lock and nobody can write (nor declare it lost) until it runs again: that transaction
+  // then commits first (it began while the worker was alive), the next one is fenced. So
+  // it is let go once it is declared lost, or after a while.
+  for (int i = 0; i < 300; ++i) {
+    const auto ws = st.read().workers();
+    if (!ws.empty() && ws[0].state == worker_state::lost) break;
+    std::this_thread::sleep_for(10ms);
+  }
   ::kill(frozen, SIGCONT);
+  ASSERT_TRUE(wait_terminated(st, pks, 60s)) << worker_log(0) << worker_log(1);
   // Its next transaction (a heartbeat or a step's commit) finds it lost: it ends at once.
   EXPECT_EQ(wait_for(frozen, 30s), daemon::fenced_exit_status) << worker_log(0);
   for (auto& w : workers_) {
