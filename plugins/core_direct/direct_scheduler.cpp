@@ -1,6 +1,9 @@
-// core.direct: no scheduler at all. The job script runs in the background in its own
-// session (setsid nohup bash), its pid is the job id, ps tells whether it still runs.
-// The script renames itself (exec -a) to "tessera-job:<name>" so `ps` can find it by name.
+// core.direct: no scheduler at all. The job script runs in the background in a session of
+// its own (setsid: no terminal hang-up or Ctrl-C reaches it, and kill signals its whole
+// process group); its pid is the job id, ps tells whether it still runs. The job's name is
+// the script's argument ("tessera-job:<name>"), so `ps` finds it by name. Per job: the
+// transport's shell, setsid, one bash for the script and the job's own command (no re-exec
+// under the name, no nohup: setsid already detaches it from any terminal).
 #include <tessera/calcjob/detail/script_body.hpp>
 #include <tessera/calcjob/detail/text.hpp>
 #include <tessera/calcjob/scheduler.hpp>
@@ -18,21 +21,21 @@ class direct_scheduler final : public scheduler {
 
   std::string submit_script(const job_template& t) const override {
     std::string s = "#!/bin/bash\n";
-    // Re-exec once under the job's name (same pid), so find_by_name can see it in ps.
-    s += "if [ \"${TESSERA_JOB_RENAMED:-}\" != 1 ]; then TESSERA_JOB_RENAMED=1 exec -a " +
-         shell_quote(std::string(name_prefix) + t.job_name) + " /bin/bash \"$0\" \"$@\"; fi\n";
-    s += "unset TESSERA_JOB_RENAMED\n";
+    s += "# run as: /bin/bash <this script> " + std::string(name_prefix) + "<job name> (ps shows the name)\n";
     if (!t.working_directory.empty()) s += "cd " + shell_quote(t.working_directory) + " || exit 1\n";
     s += "exec > " + shell_quote(t.scheduler_stdout) + " 2> " + shell_quote(t.scheduler_stderr) + "\n\n";
     s += detail::script_body(t);
     return s;
   }
 
-  std::string submit_command(const std::string& working_directory, const std::string& script_path) const override {
+  std::string submit_command(const job_template& job, const std::string& script_path) const override {
     // Braces: only the job goes to the background (not the whole `cd && ...` list, which
-    // would keep a subshell holding the transport's output pipe, and report its pid).
-    return "cd " + shell_quote(working_directory) + " && { setsid nohup /bin/bash " + shell_quote(script_path) +
-           " > /dev/null 2>&1 < /dev/null & echo $!; }";
+    // would keep a subshell holding the transport's output pipe, and report its pid). The
+    // background child execs setsid, which (not a group leader) calls setsid() and execs bash
+    // in place: $! is the job's pid, session and process group. ($! may be printed before
+    // setsid() ran: kill_command then falls back to the pid, which is all there is yet.)
+    return "cd " + shell_quote(job.working_directory) + " && { setsid /bin/bash " + shell_quote(script_path) + " " +
+           shell_quote(std::string(name_prefix) + job.job_name) + " > /dev/null 2>&1 < /dev/null & echo $!; }";
   }
 
   std::string parse_submit_output(const command_result& r) const override {
@@ -76,7 +79,11 @@ class direct_scheduler final : public scheduler {
   std::string kill_command(const std::string& id) const override {
     check_pid(id);
     // The job leads its own session: kill the whole process group, its children included.
-    return "kill -TERM -- -" + id + " 2>/dev/null || kill -TERM " + id;
+    // Just after submission setsid() may not have run yet (no such group): kill the pid, then
+    // the group once more, which by then holds whatever the job started before it died.
+    // (No `--`: dash's kill refuses it; `kill -TERM -<id>` means the group in sh and bash.)
+    return "kill -TERM -" + id + " 2>/dev/null || { kill -TERM " + id + " && { kill -TERM -" + id +
+           " 2>/dev/null; true; }; }";
   }
 
   void parse_kill_output(const command_result& r) const override {
@@ -94,10 +101,12 @@ class direct_scheduler final : public scheduler {
     for (auto line : detail::lines(r.stdout_text)) {
       const auto space = line.find(' ');
       if (space == std::string_view::npos) continue;
-      const auto args = line.substr(space + 1);
-      if (args.substr(0, wanted.size()) == wanted && (args.size() == wanted.size() || args[wanted.size()] == ' ')) {
-        ids.emplace_back(line.substr(0, space));
-      }
+      const auto args = detail::trim(line.substr(space + 1));
+      // "/bin/bash <script> tessera-job:<name>"; jobs of earlier versions renamed themselves
+      // and show "tessera-job:<name> <script>".
+      const bool last = args.size() > wanted.size() && args.ends_with(wanted) && args[args.size() - wanted.size() - 1] == ' ';
+      const bool first = args.starts_with(wanted) && (args.size() == wanted.size() || args[wanted.size()] == ' ');
+      if (last || first) ids.emplace_back(line.substr(0, space));
     }
     return ids;
   }

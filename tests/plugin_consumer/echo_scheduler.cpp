@@ -10,7 +10,7 @@ class echo_scheduler final : public scheduler {
  public:
   std::string_view plugin_name() const override { return "mylab.echo"; }
   std::string submit_script(const job_template& t) const override { return "#!/bin/sh\necho " + shell_quote(t.job_name) + "\n"; }
-  std::string submit_command(const std::string&, const std::string& script) const override { return "sh " + shell_quote(script); }
+  std::string submit_command(const job_template&, const std::string& script) const override { return "sh " + shell_quote(script); }
   std::string parse_submit_output(const command_result& r) const override { return r.stdout_text; }
   std::string status_command(std::span<const std::string>) const override { return "true"; }
   std::map<std::string, job_state> parse_status_output(std::span<const std::string> ids, const command_result&) const override {

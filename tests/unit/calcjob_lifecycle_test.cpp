@@ -10,6 +10,7 @@
 #include <chrono>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <tessera/calcjob/calc_job.hpp>
@@ -114,8 +115,24 @@ struct faults {
   std::atomic<int> submits{0};            // submit commands that ran
   std::atomic<int> polls{0};              // status commands that ran
   std::atomic<int> failures{0};           // operations that threw
+  std::atomic<int> in_flight{0}, max_in_flight{0};  // operations running at once
+  std::atomic<int> polls_in_flight{0}, max_polls_in_flight{0};
   std::mutex m;
   std::vector<std::chrono::steady_clock::time_point> opens;
+};
+
+// Counts operations running at once (and the most ever seen) for as long as it lives.
+struct counted {
+  std::atomic<int>& now;
+  counted(std::atomic<int>& n, std::atomic<int>& most) : now(n) {
+    const int v = ++now;
+    int m = most.load();
+    while (v > m && !most.compare_exchange_weak(m, v)) {
+    }
+  }
+  ~counted() { --now; }
+  counted(const counted&) = delete;
+  counted& operator=(const counted&) = delete;
 };
 
 class faulty_transport final : public calcjob::transport {
@@ -136,10 +153,16 @@ class faulty_transport final : public calcjob::transport {
   }
   void close() override { inner_->close(); }
   bool is_open() const override { return inner_->is_open(); }
+  // As core.local: the queue runs tasks on several threads (the counters are atomic).
+  unsigned max_concurrency() const override { return inner_->max_concurrency(); }
   calcjob::command_result exec_command(std::string_view c, std::optional<std::string_view> in) override {
     check("exec_command");
-    const bool submit = c.find("setsid nohup") != std::string_view::npos;
-    if (c.find("ps -o pid=,stat=") != std::string_view::npos) ++f_->polls;
+    const bool submit = c.find("setsid /bin/bash") != std::string_view::npos;
+    const bool poll = c.find("ps -o pid=,stat=") != std::string_view::npos;
+    if (poll) ++f_->polls;
+    counted busy(f_->in_flight, f_->max_in_flight);
+    std::optional<counted> polling;
+    if (poll) polling.emplace(f_->polls_in_flight, f_->max_polls_in_flight);
     auto r = inner_->exec_command(c, in);
     if (submit) {
       ++f_->submits;
@@ -163,6 +186,7 @@ class faulty_transport final : public calcjob::transport {
   void write_file(const std::string& r, std::string_view c) override {
     check("write_file");
     if (f_->fail_writes) fail("write_file");
+    counted busy(f_->in_flight, f_->max_in_flight);
     inner_->write_file(r, c);
   }
   std::vector<std::string> listdir(const std::string& r) override {
@@ -245,6 +269,9 @@ class CalcjobLifecycle : public ::testing::Test {
     safe["safe_interval"] = 0.5;
     safe["retry_initial_interval"] = 0.05;
     add_computer("safe", safe);
+    auto serial = settings;
+    serial["transport_concurrency"] = 1;
+    add_computer("serial", serial);
   }
 
   void add_computer(const std::string& label, const nlohmann::json& settings) {
@@ -448,11 +475,34 @@ TEST_F(CalcjobLifecycle, ManyJobsShareOneConnectionAndOnePollPerInterval) {
   }
   const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(fault->submits, 20);
-  std::lock_guard lk(fault->m);
-  EXPECT_EQ(fault->opens.size(), 1u);
-  // One status command per 50 ms interval at most, for all 20 jobs together.
+  {
+    std::lock_guard lk(fault->m);
+    EXPECT_EQ(fault->opens.size(), 1u);
+  }
+  // One status command per 50 ms interval at most, for all 20 jobs together, never two at once.
   EXPECT_LE(fault->polls, static_cast<int>(secs / 0.05) + 2);
   EXPECT_LT(fault->polls, 20 * 10);
+  EXPECT_EQ(fault->max_polls_in_flight, 1);
+  // core.local allows several operations at once: uploads and submissions of the 20 jobs
+  // overlapped on the one connection, on at most transport_concurrency (default 4) threads.
+  auto& q = calcjob::services::of(*r).queue_for("localhost");
+  EXPECT_EQ(q.threads(), 4u);
+  EXPECT_GE(fault->max_in_flight, 2);
+  EXPECT_LE(fault->max_in_flight, 4);
+}
+
+TEST_F(CalcjobLifecycle, TransportConcurrencyOneRunsTasksOneAtATime) {
+  auto r = make_runner();
+  std::vector<port_values> sets;
+  for (int i = 0; i < 10; ++i) sets.push_back(add_inputs(i, 2, bash("serial")));
+  auto pks = submit_all<arithmetic_add>(*r, sets);
+  for (std::size_t i = 0; i < pks.size(); ++i) {
+    auto res = r->wait(pks[i]);
+    ASSERT_TRUE(res.ok()) << res.exit_message;
+    EXPECT_EQ(res.get<Int>("sum").value(), Int{static_cast<std::int64_t>(i) + 2});
+  }
+  EXPECT_EQ(calcjob::services::of(*r).queue_for("serial").threads(), 1u);
+  EXPECT_EQ(fault->max_in_flight, 1);
 }
 
 // ---- restarts: stop the runner with the process in each stage, resume, one job only ----
@@ -648,7 +698,8 @@ TEST_F(CalcjobLifecycle, JobKilledOutsideTesseraGivesItsExitCode) {
   ASSERT_TRUE(eventually([&] { return stage_of(pk) == "update"; }));
   const long pid = job_pid(pk);
   ASSERT_GT(pid, 0);
-  ASSERT_EQ(::kill(static_cast<pid_t>(-pid), SIGTERM), 0);  // the job's whole process group
+  // The job's whole process group (setsid() may still be under way just after submission).
+  ASSERT_TRUE(eventually([&] { return ::kill(static_cast<pid_t>(-pid), SIGTERM) == 0; }));
   auto res = r->wait(pk);
   EXPECT_EQ(res.state, process_state::finished);
   EXPECT_EQ(res.exit_status, 150) << res.exit_message;

@@ -2,6 +2,12 @@
 #include "plugin_scheduler_scenarios.hpp"
 #include "plugin_transport_checks.hpp"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
 using namespace tessera_test;
 
 namespace {
@@ -47,4 +53,50 @@ TEST_F(local_direct, values_arrive_verbatim_and_run_nothing) {
   const auto name = unique_name("q") + " it's $(touch " + workdir + "/PWNED)";
   scenario_quoting(*t, *s, workdir, name);
   EXPECT_FALSE(fs::exists(workdir + "/PWNED"));
+}
+
+TEST(plugin_local_transport, runs_commands_through_sh_unless_the_settings_name_another_shell) {
+  auto t = shipped_plugins().make_transport("core.local");
+  t->open();
+  EXPECT_EQ(t->exec_command("echo $0").stdout_text, "/bin/sh\n");
+  auto b = shipped_plugins().make_transport("core.local", {{"shell", "/bin/bash"}});
+  b->open();
+  EXPECT_EQ(b->exec_command("echo $0; [ -n \"$BASH_VERSION\" ] && echo bash").stdout_text, "/bin/bash\nbash\n");
+  try {
+    (void)shipped_plugins().make_transport("core.local", {{"shell", "bash"}});
+    ADD_FAILURE() << "a relative shell path was accepted";
+  } catch (const transport_error& e) {
+    EXPECT_NE(std::string(e.what()).find("setting \"shell\" must be the absolute path of a shell, got \"bash\""), std::string::npos) << e.what();
+  }
+  try {
+    (void)shipped_plugins().make_transport("core.local", {{"shell", "/no/such/shell"}});
+    ADD_FAILURE() << "a missing shell was accepted";
+  } catch (const transport_error& e) {
+    EXPECT_NE(std::string(e.what()).find("'/no/such/shell'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("No such file"), std::string::npos) << e.what();
+  }
+}
+
+TEST(plugin_local_transport, one_transport_serves_several_threads_at_once) {
+  auto t = shipped_plugins().make_transport("core.local");
+  t->open();
+  EXPECT_GT(t->max_concurrency(), 1u);
+  const auto dir = make_workdir("local-concurrent");
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      for (int k = 0; k < 25; ++k) {
+        const auto name = transport::join(dir, fmt::format("f{}-{}", i, k));
+        t->write_file(name, fmt::format("{} {}", i, k));
+        const auto r = t->exec_command("cat " + shell_quote(name) + "; echo; cat >&2", std::string_view("in"));
+        if (r.exit_status != 0 || r.stdout_text != fmt::format("{} {}\n", i, k) || r.stderr_text != "in") ++wrong;
+        if (t->read_file(name) != fmt::format("{} {}", i, k)) ++wrong;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(t->listdir(dir).size(), 100u);
+  fs::remove_all(dir);
 }

@@ -8,6 +8,8 @@
 //   "retry_initial_interval": 20 seconds before the first retry of a failed transport task;
 //                                doubled at each further attempt
 //   "retry_max_attempts": 5      attempts before the process is paused
+//   "transport_concurrency": 4   transport tasks run at once on the one connection, when the
+//                                transport allows it (core.local does; core.ssh: always 1)
 // Defaults follow AiiDA's; a local transport gets no safe interval.
 #include <chrono>
 #include <string>
@@ -27,6 +29,7 @@ struct computer_settings {
   std::chrono::milliseconds poll_interval{10000};
   std::chrono::milliseconds retry_initial_interval{20000};
   int retry_max_attempts = 5;
+  int transport_concurrency = 4;
 
   static computer_settings of(const computer_record& c) {
     computer_settings s;
@@ -43,13 +46,16 @@ struct computer_settings {
     seconds("safe_interval", s.safe_interval);
     seconds("poll_interval", s.poll_interval);
     seconds("retry_initial_interval", s.retry_initial_interval);
-    if (j.contains("retry_max_attempts")) {
-      if (!j["retry_max_attempts"].is_number_integer() || j["retry_max_attempts"].get<int>() < 1) {
-        throw std::invalid_argument(fmt::format("computer '{}': setting 'retry_max_attempts' must be an integer >= 1, got {}",
-                                                c.label, j["retry_max_attempts"].dump()));
+    auto at_least_one = [&](const char* key, int& out) {
+      if (!j.contains(key)) return;
+      if (!j[key].is_number_integer() || j[key].get<long long>() < 1 || j[key].get<long long>() > 1024) {
+        throw std::invalid_argument(fmt::format("computer '{}': setting '{}' must be an integer from 1 to 1024, got {}",
+                                                c.label, key, j[key].dump()));
       }
-      s.retry_max_attempts = j["retry_max_attempts"].get<int>();
-    }
+      out = j[key].get<int>();
+    };
+    at_least_one("retry_max_attempts", s.retry_max_attempts);
+    at_least_one("transport_concurrency", s.transport_concurrency);
     for (const char* key : {"transport", "scheduler"}) {
       if (!j.contains(key)) continue;
       if (!j[key].is_object()) {

@@ -31,8 +31,9 @@ class scheduler {
 
   /// The text of the job script (starts with #!/bin/bash).
   virtual std::string submit_script(const job_template& t) const = 0;
-  /// Submits the script at `script_path` (absolute) from `working_directory`.
-  virtual std::string submit_command(const std::string& working_directory, const std::string& script_path) const = 0;
+  /// Submits the script at `script_path` (absolute) from the job's working directory. The
+  /// job's name is there for schedulers that must carry it themselves (core.direct).
+  virtual std::string submit_command(const job_template& job, const std::string& script_path) const = 0;
   /// The job id from the submit command's result; throws scheduler_error if it failed.
   virtual std::string parse_submit_output(const command_result& r) const = 0;
 
@@ -60,7 +61,7 @@ class scheduler {
     t.makedirs(job.working_directory);
     t.write_file(path, submit_script(job));
     t.chmod(path, 0755);
-    return parse_submit_output(t.exec_command(submit_command(job.working_directory, path)));
+    return parse_submit_output(t.exec_command(submit_command(job, path)));
   }
 
   std::map<std::string, job_state> status(transport& t, std::span<const std::string> ids) const {

@@ -2,8 +2,9 @@
 // A transport reaches the files and the shell of a computer: the local machine, or a
 // cluster over SSH. Plugins implement it (core.local, core.ssh); the calcjob engine and the
 // schedulers only see this interface. Remote paths are POSIX strings; local paths are
-// std::filesystem paths. One transport is used by one thread at a time; it is opened once and
-// reused for many operations (clusters ban clients that open too many connections).
+// std::filesystem paths. A transport is opened once and reused for many operations
+// (clusters ban clients that open too many connections); it is used by one thread at a time
+// unless it says otherwise (max_concurrency).
 // Failures throw transport_error (host_key_error for an unknown or changed host key).
 #include <cstdint>
 #include <filesystem>
@@ -36,7 +37,13 @@ class transport {
   virtual void close() = 0;
   virtual bool is_open() const = 0;
 
-  /// Runs `command` through the remote user's shell (bash -c on core.local), with `stdin_data`
+  /// How many operations may run at once on one open transport, from different threads.
+  /// 1 (the default): one at a time, as one SSH session allows. core.local has no shared
+  /// state per operation and lets the transport queue overlap uploads, submissions and
+  /// retrievals (computer setting `transport_concurrency`).
+  virtual unsigned max_concurrency() const { return 1; }
+
+  /// Runs `command` through the remote user's shell (core.local: /bin/sh -c), with `stdin_data`
   /// on its standard input (none: empty input). Not an error when the command fails: the
   /// exit status says so. Throws transport_error when the command could not be run at all.
   virtual command_result exec_command(std::string_view command,

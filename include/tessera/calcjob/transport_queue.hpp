@@ -1,10 +1,12 @@
 #pragma once
-// The transport queue of one computer, per runner: one thread owns one transport and one
-// scheduler object and runs every calcjob's transport tasks (upload, submit, retrieve, kill)
-// and the job manager's polls, one at a time, on that single connection. Blocking work
-// therefore never runs on the runner's event loop, a cluster sees one connection per runner,
-// and a connection is opened at most once per safe interval (after a failure the transport
-// is closed and reopened no sooner). A failed task is retried with exponential back-off
+// The transport queue of one computer, per runner: it owns one transport and one scheduler
+// object and runs every calcjob's transport tasks (upload, submit, retrieve, kill) and the
+// job manager's polls on that single connection: one at a time on one thread, or, when the
+// transport allows several operations at once (core.local), on up to
+// `transport_concurrency` threads (one poll at a time). Blocking work therefore never runs
+// on the runner's event loop, a cluster sees one connection per runner, and a connection is
+// opened at most once per safe interval (after a failure the transport is closed and
+// reopened no sooner). A failed task is retried with exponential back-off
 // (computer_settings); after its last attempt its callback gets the error, and the calcjob
 // pauses. Tasks of a killed process are cancelled (skipped) before they run again.
 #include <atomic>
@@ -51,10 +53,8 @@ class transport_queue {
         make_transport_(std::move(tf)),
         make_scheduler_(std::move(sf)),
         jobs_(settings_) {
-    thread_ = std::thread([this] {
-      ::pthread_setname_np(::pthread_self(), "tessera-xport");
-      run();
-    });
+    std::lock_guard lk(m_);
+    start_thread();
   }
   transport_queue(const transport_queue&) = delete;
   transport_queue& operator=(const transport_queue&) = delete;
@@ -64,7 +64,17 @@ class transport_queue {
       stop_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    // Threads are only added under m_, by a thread of the queue: once stop_ is set and the
+    // lock released, the list no longer grows.
+    for (std::size_t i = 0;; ++i) {
+      std::thread t;
+      {
+        std::lock_guard lk(m_);
+        if (i >= threads_.size()) break;
+        t = std::move(threads_[i]);
+      }
+      t.join();
+    }
     if (transport_ && transport_->is_open()) {
       try {
         transport_->close();
@@ -106,16 +116,31 @@ class transport_queue {
     std::lock_guard lk(m_);
     return jobs_.polls();
   }
+  /// Threads running tasks now (1, or up to transport_concurrency once the transport said it
+  /// allows several operations at once).
+  std::size_t threads() const {
+    std::lock_guard lk(m_);
+    return threads_.size();
+  }
 
  private:
+  // Under m_.
+  void start_thread() {
+    threads_.emplace_back([this] {
+      ::pthread_setname_np(::pthread_self(), "tessera-xport");
+      run();
+    });
+  }
+
   void run() {
     std::unique_lock lk(m_);
     while (!stop_) {
       const auto now = clock::now();
-      const bool poll_due = !jobs_.empty() && jobs_.next_poll() <= now;
+      const bool poll_due = !polling_ && !jobs_.empty() && jobs_.next_poll() <= now;
       const bool task_due = !tasks_.empty() && tasks_.begin()->first <= now;
       if (poll_due) {
         auto ids = jobs_.ids();
+        polling_ = true;
         lk.unlock();
         std::map<std::string, job_state> states;
         std::exception_ptr error;
@@ -127,6 +152,7 @@ class transport_queue {
           after_failure(error);
         }
         lk.lock();
+        polling_ = false;
         auto notes = jobs_.after_poll(now, error ? nullptr : &states, error);
         lk.unlock();
         for (const auto& n : notes) n();
@@ -139,7 +165,7 @@ class transport_queue {
       } else {
         auto wake = clock::time_point::max();
         if (!tasks_.empty()) wake = tasks_.begin()->first;
-        if (!jobs_.empty()) wake = std::min(wake, jobs_.next_poll());
+        if (!jobs_.empty() && !polling_) wake = std::min(wake, jobs_.next_poll());
         if (wake == clock::time_point::max()) {
           cv_.wait(lk);
         } else {
@@ -183,9 +209,16 @@ class transport_queue {
   }
 
   // Makes the plugins on first use and opens the connection, no sooner than a safe
-  // interval after the last opening.
+  // interval after the last opening. One thread at a time (open_m_): the others wait for it.
   void ensure_open() {
-    if (!transport_) transport_ = make_transport_();
+    std::lock_guard open_lock(open_m_);
+    if (!transport_) {
+      transport_ = make_transport_();
+      const auto wanted = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, settings_.transport_concurrency)),
+                                                std::max(1u, transport_->max_concurrency()));
+      std::lock_guard lk(m_);
+      while (!stop_ && threads_.size() < wanted) start_thread();
+    }
     if (!scheduler_) scheduler_ = make_scheduler_();
     if (transport_->is_open()) return;
     {
@@ -207,6 +240,7 @@ class transport_queue {
     try {
       std::rethrow_exception(e);
     } catch (const transport_error&) {
+      std::lock_guard open_lock(open_m_);
       if (transport_) {
         try {
           transport_->close();
@@ -229,10 +263,13 @@ class transport_queue {
   bool opened_once_ = false;
   clock::time_point last_open_{};
   std::uint64_t connections_ = 0;
-  // queue thread only:
+  bool polling_ = false;
+  std::vector<std::thread> threads_;
+  // Made, opened and closed under open_m_; used by the queue's threads (several at once only
+  // when transport_->max_concurrency() allows it; scheduler methods are const).
+  std::mutex open_m_;
   std::shared_ptr<transport> transport_;
   std::shared_ptr<scheduler> scheduler_;
-  std::thread thread_;
 };
 
 }  // namespace tessera::calcjob

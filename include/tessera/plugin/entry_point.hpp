@@ -24,7 +24,7 @@ namespace tessera::plugin {
 
 /// Bumped whenever the descriptor, a group's factory type or an interface of calcjob/ changes
 /// in a way that breaks plugins built before.
-inline constexpr std::uint32_t abi_version = 2;  // 2: parser_plugin defined
+inline constexpr std::uint32_t abi_version = 3;  // 2: parser_plugin defined; 3: scheduler::submit_command(job_template)
 
 /// The layout is part of the ABI; `abi` stays the first member so any version can read it.
 struct entry_point {
