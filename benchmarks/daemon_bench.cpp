@@ -115,51 +115,20 @@ struct relay : work_chain<relay> {
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-struct scratch {
-  fs::path path;
-  explicit scratch(const std::string& name) {
-    const char* env = std::getenv("TESSERA_BENCH_DIR");
-    path = (env ? fs::path(env) : fs::temp_directory_path()) / fmt::format("tessera-daemon-bench-{}-{}", name, ::getpid());
-    fs::remove_all(path);
-  }
-  scratch(const scratch&) = delete;
-  scratch& operator=(const scratch&) = delete;
-  ~scratch() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct scratch : bench::scratch {
+  explicit scratch(const std::string& name) : bench::scratch("daemon-bench", name) {}
 };
-
-double seconds_since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
-}
-
-void figure(std::string_view name, double value, std::string_view unit) {
-  fmt::print("{}: {:.{}f} {}\n", name, value, value >= 100 ? 0 : 2, unit);
-  std::fflush(stdout);
-}
+using bench::figure;
+using bench::median;
+using bench::percentile;
+using bench::seconds_since;
 
 [[noreturn]] void fail(const std::string& what) {
   fmt::print(stderr, "daemon_bench: {}\n", what);
   std::exit(1);
 }
 
-// CPU time (user + system) of this process's reaped children so far, in seconds.
-double children_cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_CHILDREN, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
+inline double children_cpu_seconds() { return bench::cpu_seconds(RUSAGE_CHILDREN); }
 
 std::string self_exe() { return fs::read_symlink("/proc/self/exe").string(); }
 
@@ -364,16 +333,7 @@ double headline_run(int n_workers, int chains) {
   fs::create_directories(s.path / "work");
   {
     store st(s.path / "p");
-    st.write([&](write_tx& tx) {
-      computer_spec c;
-      c.label = "localhost";
-      c.hostname = "localhost";
-      c.transport = "core.local";
-      c.scheduler = "core.direct";
-      c.workdir = (s.path / "work").string();
-      c.settings = {{"poll_interval", 0.2}};
-      (void)tx.add_computer(c);
-    });
+    bench::add_local_computer(st, "localhost", s.path / "work");
   }
   double t = 0;
   {

@@ -44,6 +44,8 @@
 
 #include <tessera/tessera.hpp>
 
+#include "support.hpp"
+
 namespace {
 
 using namespace tessera;
@@ -53,41 +55,13 @@ using clock_type = std::chrono::steady_clock;
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-fs::path bench_root() {
-  const char* env = std::getenv("TESSERA_BENCH_DIR");
-  return env != nullptr ? fs::path(env) : fs::temp_directory_path();
-}
-
-struct scratch {
-  fs::path path;
-  explicit scratch(const std::string& name)
-      : path(bench_root() / fmt::format("tessera-engine-bench-{}-{}", name, ::getpid())) {
-    fs::remove_all(path);
-  }
-  scratch(const scratch&) = delete;
-  scratch& operator=(const scratch&) = delete;
-  ~scratch() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct scratch : bench::scratch {
+  explicit scratch(const std::string& name) : bench::scratch("engine-bench", name) {}
 };
-
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-// CPU time (user + system, all threads) of this process so far, in seconds.
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const auto n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+using bench::bench_root;
+using bench::median;
+using bench::seconds_since;
+inline double cpu_seconds() { return bench::cpu_seconds(RUSAGE_SELF); }
 
 // Resident set size of this process, in KiB (VmRSS of /proc/self/status).
 long rss_kib() {
@@ -99,22 +73,14 @@ long rss_kib() {
   return -1;
 }
 
-void figure(std::string_view name, double value, std::string_view unit) {
-  fmt::print("{}: {:.{}f} {}\n", name, value, value >= 100 ? 0 : 2, unit);
-  std::fflush(stdout);
-}
+using bench::figure;
 
 [[noreturn]] void fail(const std::string& what) {
   fmt::print(stderr, "engine_bench: {}\n", what);
   std::exit(1);
 }
 
-std::string loadavg() {
-  std::ifstream f("/proc/loadavg");
-  std::string a, b, c;
-  f >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
+using bench::loadavg;
 
 std::int64_t count(store& st, const std::string& sql) { return st.read().connection().scalar_int(sql); }
 

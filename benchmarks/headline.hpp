@@ -19,6 +19,7 @@
 #include <tessera/tessera.hpp>
 
 #include "arithmetic_add.hpp"
+#include "support.hpp"
 
 extern char** environ;
 
@@ -50,6 +51,23 @@ struct add_chain : work_chain<add_chain> {
   }
 };
 
+
+/// A computer that runs jobs on this machine: core.direct over core.local, jobs under
+/// `workdir`, one `ps` for all jobs every `poll_interval` seconds (ps reads the process
+/// table: polling much more often costs more CPU than the jobs themselves).
+inline void add_local_computer(store& st, const std::string& label, const std::filesystem::path& workdir,
+                               double poll_interval = 0.2) {
+  st.write([&](write_tx& tx) {
+    computer_spec c;
+    c.label = label;
+    c.hostname = "localhost";
+    c.transport = "core.local";
+    c.scheduler = "core.direct";
+    c.workdir = workdir.string();
+    c.settings = {{"poll_interval", poll_interval}};
+    (void)tx.add_computer(c);
+  });
+}
 
 // The floor: bash spawns per second, one spawner per core, each waiting for its bash.
 inline double bash_spawns_per_second(int total) {

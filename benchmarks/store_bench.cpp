@@ -35,34 +35,19 @@
 #include <tessera/store/query.hpp>
 #include <tessera/store/store.hpp>
 
+#include "support.hpp"
+
 namespace {
 
 using namespace tessera;
 namespace fs = std::filesystem;
 
-fs::path bench_root() {
-  const char* env = std::getenv("TESSERA_BENCH_DIR");
-  return env != nullptr ? fs::path(env) : fs::temp_directory_path();
-}
-
-struct scratch {
-  fs::path path;
-  explicit scratch(const std::string& name) : path(bench_root() / fmt::format("tessera-store-bench-{}-{}", name, ::getpid())) {
-    fs::remove_all(path);
-  }
-  scratch(const scratch&) = delete;
-  scratch& operator=(const scratch&) = delete;
-  ~scratch() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+// Scratch profiles: tessera-store-bench-<name>-<pid>.
+struct scratch : bench::scratch {
+  explicit scratch(const std::string& name) : bench::scratch("store-bench", name) {}
 };
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const auto n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+using bench::bench_root;
+using bench::median;
 
 double wall_s(const std::function<void()>& f) {
   const auto t0 = std::chrono::steady_clock::now();
