@@ -27,7 +27,7 @@ _tessera_test_plugin(dup_b test.dup)
 _tessera_test_plugin(bad_abi test.bad_abi TESSERA_PLUGIN_ABI=999)
 _tessera_test_plugin(mismatch test.mismatch TEST_PLUGIN_MISMATCH)
 
-set(_shipped_plugins tessera_core_local tessera_core_direct tessera_core_slurm tessera_core_pbs tessera_core_ssh
+set(_shipped_plugins tessera_core_local tessera_core_direct tessera_core_slurm tessera_core_pbs tessera_core_sge tessera_core_ssh
   tessera_core_arithmetic_add)
 set(_plugin_test_defs
   TESSERA_TEST_PLUGIN_DIR="${PROJECT_BINARY_DIR}/plugins"
