@@ -23,7 +23,7 @@ action=${1:?usage: sge.sh start|stop STATE_DIR}
 state=${2:?usage: sge.sh start|stop STATE_DIR}
 mkdir -p "$state"
 
-# Every process below PID (children first), from /proc.
+# Every process below PID (children first).
 descendants() {
   local pid
   for pid in $(ps -o pid= --ppid "$1" 2>/dev/null); do
@@ -32,21 +32,37 @@ descendants() {
   done
 }
 
+# The daemons and shepherds of the cell in ROOT, found by the SGE_ROOT they run with:
+# sge_execd writes its pid file only a while after it starts serving, and a failed start may
+# leave no pid file at all.
+cell_processes() {
+  local proc comm
+  for proc in /proc/[0-9]*; do
+    comm=$(cat "$proc/comm" 2>/dev/null) || continue
+    case $comm in sge_qmaster | sge_execd | sge_shepherd) ;; *) continue ;; esac
+    tr '\0' '\n' 2>/dev/null < "$proc/environ" | grep -qxF "SGE_ROOT=$1" && echo "${proc#/proc/}"
+  done
+}
+
 stop() {
   [[ -s $state/sge.root ]] || return 0
-  local root pid jobs=()
+  local root pid i daemons=() jobs=()
   root=$(cat "$state/sge.root")
-  # Jobs still running belong to shepherds under sge_execd: collect them first, since
-  # stopping execd leaves them running on their own.
-  if [[ -s $root/spool/execd/localhost/execd.pid ]]; then
-    pid=$(cat "$root/spool/execd/localhost/execd.pid")
-    [[ $pid =~ ^[0-9]+$ ]] && mapfile -t jobs < <(descendants "$pid")
-  fi
-  stop_pidfile "$root/spool/execd/localhost/execd.pid"
+  mapfile -t daemons < <(cell_processes "$root")
+  # Jobs run under shepherds below sge_execd and outlive it: collect them first.
+  for pid in "${daemons[@]}"; do mapfile -t -O "${#jobs[@]}" jobs < <(descendants "$pid"); done
+  # Both daemons take seconds to shut down: signal all, then wait (15 s at most), then KILL.
+  for pid in "${daemons[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${daemons[@]}"; do
+    for i in $(seq 150); do
+      alive "$pid" || break
+      sleep 0.1
+    done
+    alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
+  done
   for pid in "${jobs[@]}"; do
     alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
   done
-  stop_pidfile "$root/spool/qmaster/qmaster.pid"
   rm -rf -- "$root"
   rm -f "$state/sge.root" "$state/sge.env"
 }
