@@ -141,13 +141,7 @@ class sge_scheduler final : public scheduler {
     }
     if (!res.queue_name.empty()) s += "#$ -q " + directive_value(job, "queue", res.queue_name) + "\n";
     if (!res.account.empty()) s += "#$ -A " + directive_value(job, "account", res.account) + "\n";
-    for (const auto& d : t.custom_directives) {
-      if (d.find_first_of("\r\n") != std::string::npos) throw scheduler_error("job '" + job + "': a custom directive spans lines");
-      s += d + "\n";
-    }
-    s += "\ncd " + shell_quote(t.working_directory) + " || exit 1\n\n";
-    s += detail::script_body(t);
-    return s;
+    return s + detail::custom_directives_and_body(t);
   }
 
   std::string submit_command(const std::string& working_directory, const std::string& script_path) const override {

@@ -67,6 +67,17 @@ class services_calcjob : public ::testing::Test {
     EXPECT_FALSE(a.value("job_id", "").empty());
   }
 
+  // The scheduler's id for the job of calcjob `pk` once submitted (empty after 30 s).
+  std::string job_id_of(std::int64_t pk) {
+    std::string id;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (id.empty() && std::chrono::steady_clock::now() < deadline) {
+      id = st->read().node(pk).attributes.value("job_id", "");
+      std::this_thread::sleep_for(50ms);
+    }
+    return id;
+  }
+
   std::string scheduler = "core.slurm";
   tessera::test::temp_dir dir;
   std::string workdir;
@@ -90,12 +101,7 @@ TEST_F(services_calcjob, arithmetic_add_on_slurm_over_ssh) {
 TEST_F(services_calcjob, job_cancelled_with_scancel_gives_its_exit_code) {
   setup("core.local", nlohmann::json::object());
   auto pk = submit<arithmetic_add>(*r, inputs(1, 1, "sleep 60"));
-  std::string id;
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (id.empty() && std::chrono::steady_clock::now() < deadline) {
-    id = st->read().node(pk).attributes.value("job_id", "");
-    std::this_thread::sleep_for(50ms);
-  }
+  const auto id = job_id_of(pk);
   ASSERT_FALSE(id.empty());
   ASSERT_EQ(std::system(("scancel " + id).c_str()), 0);
   auto res = r->wait(pk);
@@ -118,12 +124,7 @@ TEST_F(services_calcjob_sge, arithmetic_add_on_sge_over_local) {
 TEST_F(services_calcjob_sge, job_deleted_with_qdel_gives_its_exit_code) {
   setup("core.local", nlohmann::json::object());
   auto pk = submit<arithmetic_add>(*r, inputs(1, 1, "sleep 60"));
-  std::string id;
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (id.empty() && std::chrono::steady_clock::now() < deadline) {
-    id = st->read().node(pk).attributes.value("job_id", "");
-    std::this_thread::sleep_for(50ms);
-  }
+  const auto id = job_id_of(pk);
   ASSERT_FALSE(id.empty());
   ASSERT_EQ(std::system(("qdel " + id + " > /dev/null").c_str()), 0);
   auto res = r->wait(pk);
