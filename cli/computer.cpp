@@ -143,7 +143,7 @@ void add_computer_commands(CLI::App& app, globals& g) {
   setup->add_option("-L,--label", spec->label, "unique label")->required();
   setup->add_option("-H,--hostname", spec->hostname, "host name")->required();
   setup->add_option("-T,--transport", spec->transport, "transport plugin (core.local, core.ssh)")->required();
-  setup->add_option("-S,--scheduler", spec->scheduler, "scheduler plugin (core.direct, core.slurm, core.pbs)")->required();
+  setup->add_option("-S,--scheduler", spec->scheduler, "scheduler plugin (core.direct, core.slurm, core.pbs, core.sge)")->required();
   setup->add_option("-w,--workdir", spec->workdir, "work directory on the computer (may contain {username})")->required();
   setup->add_option("-D,--description", spec->description, "description");
   setup->callback([&g, spec] {

@@ -11,8 +11,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libssh-dev                # the core.ssh transport plugin
   procps                    # ps, for the core.direct scheduler
-  # Real services the tests start on 127.0.0.1 (tests/services/): SLURM with munge, and sshd.
+  # Real services the tests start on 127.0.0.1 (tests/services/): SLURM with munge, sshd,
+  # and Grid Engine (sge.sh builds its own cell; the packages' is left unconfigured).
   slurmctld slurmd slurm-client munge openssh-server openssh-client
+  gridengine-master gridengine-exec gridengine-client
 )
 
 missing=()
@@ -39,6 +41,20 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+if [[ " ${missing[*]} " == *" gridengine-"* ]]; then
+  # No cell in /var/lib/gridengine: the tests make their own (tests/services/sge.sh).
+  echo "gridengine-common shared/gridengineconfig boolean false" |
+    ${as_root[@]+"${as_root[@]}"} debconf-set-selections
+  # The packages start sge_qmaster and sge_execd from their postinst (which fails without a
+  # cell and would listen on every address); a policy-rc.d that says no, for this install
+  # only, unless the machine has one already (containers usually do).
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\n# install-deps.sh: no service starts during this install\nexit 101\n' |
+      ${as_root[@]+"${as_root[@]}"} tee /usr/sbin/policy-rc.d > /dev/null
+    ${as_root[@]+"${as_root[@]}"} chmod 0755 /usr/sbin/policy-rc.d
+    trap '${as_root[@]+"${as_root[@]}"} rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+fi
 ${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive \
   apt-get -o DPkg::Lock::Timeout=600 update
 ${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive \

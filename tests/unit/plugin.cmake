@@ -2,7 +2,7 @@
 # tessera_plugin_tests is defined):
 #   - small plugin libraries the registry must refuse (or find on rescan), each in a folder
 #     of its own under <build>/tests/unit/test_plugins/<case>/;
-#   - services.start / services.stop: a CTest fixture that starts SLURM and sshd on 127.0.0.1
+#   - services.start / services.stop: a CTest fixture that starts SLURM, SGE and sshd on 127.0.0.1
 #     once per ctest run and stops them even when tests fail (tests/services/);
 #   - tessera_services_tests: the tests that need those services (services_*_test.cpp);
 #   - plugin.third_party: a plugin built out of tree against the installed package.
@@ -27,7 +27,7 @@ _tessera_test_plugin(dup_b test.dup)
 _tessera_test_plugin(bad_abi test.bad_abi TESSERA_PLUGIN_ABI=999)
 _tessera_test_plugin(mismatch test.mismatch TEST_PLUGIN_MISMATCH)
 
-set(_shipped_plugins tessera_core_local tessera_core_direct tessera_core_slurm tessera_core_pbs tessera_core_ssh
+set(_shipped_plugins tessera_core_local tessera_core_direct tessera_core_slurm tessera_core_pbs tessera_core_sge tessera_core_ssh
   tessera_core_arithmetic_add)
 set(_plugin_test_defs
   TESSERA_TEST_PLUGIN_DIR="${PROJECT_BINARY_DIR}/plugins"
@@ -45,11 +45,11 @@ endif()
 set(_services_dir "${CMAKE_CURRENT_BINARY_DIR}/services")
 set(_services_scripts "${PROJECT_SOURCE_DIR}/tests/services")
 add_test(NAME services.start
-  COMMAND bash -c "bash \"$0/slurm.sh\" start \"$1\" && bash \"$0/sshd.sh\" start \"$1\" \"$1\""
+  COMMAND bash -c "bash \"$0/slurm.sh\" start \"$1\" && bash \"$0/sge.sh\" start \"$1\" && bash \"$0/sshd.sh\" start \"$1\" \"$1\""
     "${_services_scripts}" "${_services_dir}")
 set_tests_properties(services.start PROPERTIES FIXTURES_SETUP services LABELS services TIMEOUT 120)
 add_test(NAME services.stop
-  COMMAND bash -c "bash \"$0/sshd.sh\" stop \"$1\"; bash \"$0/slurm.sh\" stop \"$1\""
+  COMMAND bash -c "bash \"$0/sshd.sh\" stop \"$1\"; bash \"$0/sge.sh\" stop \"$1\"; bash \"$0/slurm.sh\" stop \"$1\""
     "${_services_scripts}" "${_services_dir}")
 set_tests_properties(services.stop PROPERTIES FIXTURES_CLEANUP services LABELS services TIMEOUT 60)
 

@@ -1,5 +1,5 @@
 // Scheduler plugins' scripts, commands and output parsing, from sample text (PBS has no
-// server here: this is its whole test; SLURM and direct also run for real elsewhere).
+// server here: this is its whole test; SLURM, SGE and direct also run for real elsewhere).
 #include "plugin_test_support.hpp"
 
 #include <gmock/gmock.h>
@@ -165,6 +165,195 @@ Job Id: 105.srv.example.org
   EXPECT_EQ(s->find_by_name_command("aa11"), "qselect -x -N 'aa11'");
   EXPECT_EQ(torque->find_by_name_command("aa11"), "qselect -N 'aa11'");
   EXPECT_EQ(s->parse_find_by_name_output("aa11", result(0, "101.srv\n")), std::vector<std::string>{"101.srv"});
+}
+
+TEST(plugin_sge, script_has_directives_and_quoted_body) {
+  auto t = sample_job();
+  t.job_name = "0a11-bb22";  // uuids may start with a digit; SGE job names may not
+  t.working_directory = "/scratch/run1";
+  t.resources.max_memory_kb = 2048;
+  const auto script = sched("core.sge", {{"parallel_environment", "mpi"}})->submit_script(t);
+  EXPECT_THAT(script, HasSubstr("#!/bin/bash\n#$ -S /bin/bash\n#$ -N t0a11-bb22\n#$ -wd /scratch/run1\n"));
+  EXPECT_THAT(script, HasSubstr("#$ -o /scratch/run1/_scheduler-stdout.txt\n#$ -e /scratch/run1/_scheduler-stderr.txt\n#$ -V\n"));
+  EXPECT_THAT(script, HasSubstr("#$ -pe mpi 8\n#$ -l h_rt=1:02:05\n#$ -l h_vmem=512K\n#$ -q debug\n#$ -A proj42\n"));
+  EXPECT_THAT(script, HasSubstr("cd '/scratch/run1' || exit 1\n"));
+  EXPECT_THAT(script, HasSubstr("'/opt/code/bin/pw.x' '-in' 'it'\\''s.in' > 'out.txt'\n"));
+
+  // One slot needs no parallel environment; a name not starting with a digit is kept.
+  t.job_name = "aa11-bb22";
+  t.resources = {};
+  const auto single = sched("core.sge")->submit_script(t);
+  EXPECT_THAT(single, HasSubstr("#$ -N aa11-bb22\n"));
+  EXPECT_THAT(single, Not(HasSubstr("-pe")));
+  EXPECT_THAT(single, Not(HasSubstr("h_rt")));
+}
+
+TEST(plugin_sge, refuses_what_qsub_would_misread) {
+  const auto s = sched("core.sge", {{"parallel_environment", "mpi"}});
+  auto t = sample_job();
+  EXPECT_THROW(s->submit_script(t), scheduler_error);  // space in the working directory
+  t.working_directory = "/scratch/a:b";                 // -o/-e/-wd take [host:]path
+  EXPECT_THROW(s->submit_script(t), scheduler_error);
+  t.working_directory = "/scratch/a,b";                 // and lists of them
+  EXPECT_THROW(s->submit_script(t), scheduler_error);
+  t.working_directory = "/scratch/ok";
+  EXPECT_NO_THROW(s->submit_script(t));
+  for (const std::string name : {"x\n#$ -u root", "a@b", "a:b", "a/b", "a b", "a*"}) {
+    t.job_name = name;
+    EXPECT_THROW(s->submit_script(t), scheduler_error) << name;
+  }
+  t.job_name = "ok";
+  EXPECT_THROW(sched("core.sge")->submit_script(t), scheduler_error);  // 8 slots, no parallel environment
+  EXPECT_THROW(sched("core.sge", {{"parallel_environment", "mpi 4"}}), scheduler_error);
+  EXPECT_THROW(sched("core.sge", {{"parallel_environment", 4}}), scheduler_error);
+}
+
+TEST(plugin_sge, commands_and_parsing_of_qstat_xml) {
+  const auto s = sched("core.sge");
+  EXPECT_EQ(s->submit_command("/w d", "/w d/job.sh"), "cd '/w d' && qsub -terse '/w d/job.sh'");
+  EXPECT_EQ(s->parse_submit_output(result(0, "4242\n")), "4242");
+  EXPECT_EQ(s->parse_submit_output(result(0, "4243.1-10:1\n")), "4243");  // an array job
+  EXPECT_THROW(s->parse_submit_output(result(1, "",
+                                              "Unable to run job: denied: \"4f2a\" is not a valid object name "
+                                              "(cannot start with a digit)\nExiting.\n")),
+               scheduler_error);
+  EXPECT_THROW(s->parse_submit_output(result(0, "Your job 12 (\"x\") has been submitted\n")), scheduler_error);
+
+  const std::vector<std::string> ids = {"1", "2", "3", "4", "5", "6", "7", "8", "99"};
+  EXPECT_EQ(s->status_command(ids), "qstat -xml -u '*'");
+  // `qstat -xml -u '*'` of SGE 8.1.9 (Debian 12), one job per state; 99 is not listed.
+  const std::string qstat = R"(<?xml version='1.0'?>
+<job_info  xmlns:xsd="http://arc.liv.ac.uk/repos/darcs/sge/source/dist/util/resources/schemas/qstat/qstat.xsd">
+  <queue_info>
+    <job_list state="running">
+      <JB_job_number>2</JB_job_number>
+      <JAT_prio>0.50000</JAT_prio>
+      <JB_name>run_job</JB_name>
+      <JB_owner>root</JB_owner>
+      <state>dr</state>
+      <JAT_start_time>2026-11-22T12:55:24</JAT_start_time>
+      <queue_name>all.q@localhost</queue_name>
+      <slots>1</slots>
+    </job_list>
+    <job_list state="running">
+      <JB_job_number>4</JB_job_number>
+      <JAT_prio>0.25000</JAT_prio>
+      <JB_name>sleeper_c</JB_name>
+      <JB_owner>root</JB_owner>
+      <state>r</state>
+      <JAT_start_time>2026-11-22T12:52:16</JAT_start_time>
+      <queue_name>all.q@localhost</queue_name>
+      <slots>1</slots>
+    </job_list>
+    <job_list state="suspended">
+      <JB_job_number>5</JB_job_number>
+      <JB_name>paused</JB_name>
+      <state>s</state>
+      <queue_name>all.q@localhost</queue_name>
+    </job_list>
+    <job_list state="running">
+      <JB_job_number>8</JB_job_number>
+      <JB_name>starting</JB_name>
+      <state>t</state>
+    </job_list>
+  </queue_info>
+  <job_info>
+    <job_list state="pending">
+      <JB_job_number>1</JB_job_number>
+      <JAT_prio>0.75000</JAT_prio>
+      <JB_name>eqw_job</JB_name>
+      <JB_owner>root</JB_owner>
+      <state>Eqw</state>
+      <JB_submission_time>2026-11-22T12:55:23</JB_submission_time>
+      <queue_name></queue_name>
+      <slots>1</slots>
+    </job_list>
+    <job_list state="pending">
+      <JB_job_number>3</JB_job_number>
+      <JAT_prio>0.00000</JAT_prio>
+      <JB_name>sleeper_b</JB_name>
+      <JB_owner>root</JB_owner>
+      <state>hqw</state>
+      <JB_submission_time>2026-11-22T12:52:16</JB_submission_time>
+      <queue_name></queue_name>
+      <slots>1</slots>
+    </job_list>
+    <job_list state="pending">
+      <JB_job_number>6</JB_job_number>
+      <JB_name>waiting</JB_name>
+      <state>qw</state>
+    </job_list>
+    <job_list state="pending">
+      <JB_job_number>7</JB_job_number>
+      <JB_name>rescheduled</JB_name>
+      <state>Rq</state>
+    </job_list>
+  </job_info>
+</job_info>
+)";
+  const auto st = s->parse_status_output(ids, result(0, qstat));
+  EXPECT_EQ(st.at("1"), job_state::failed);  // Eqw would wait for an administrator forever
+  EXPECT_EQ(st.at("2"), job_state::cancelled);
+  EXPECT_EQ(st.at("3"), job_state::queued_held);
+  EXPECT_EQ(st.at("4"), job_state::running);
+  EXPECT_EQ(st.at("5"), job_state::suspended);
+  EXPECT_EQ(st.at("6"), job_state::queued);
+  EXPECT_EQ(st.at("7"), job_state::queued);
+  EXPECT_EQ(st.at("8"), job_state::running);
+  EXPECT_EQ(st.at("99"), job_state::gone);
+  EXPECT_EQ(st.size(), ids.size());
+  // No jobs at all: qstat still prints the (empty) lists.
+  const auto none = s->parse_status_output(
+      ids, result(0, "<?xml version='1.0'?>\n<job_info  xmlns:xsd=\"x\">\n  <queue_info>\n  </queue_info>\n"
+                     "  <job_info>\n  </job_info>\n</job_info>\n"));
+  for (const auto& id : ids) EXPECT_EQ(none.at(id), job_state::gone);
+  EXPECT_THROW(s->parse_status_output(ids, result(1, "",
+                                                  "error: commlib error: got select error (Connection refused)\n"
+                                                  "unable to contact qmaster using port 6444 on host \"localhost\"\n")),
+               scheduler_error);
+  EXPECT_THROW(s->parse_status_output(ids, result(0, "")), scheduler_error);
+  EXPECT_THROW(s->parse_status_output(ids, result(0, "<job_info><job_list><JB_job_number>1")), scheduler_error);
+  for (const std::string bad : {"1;touch x", "abc"}) {
+    const std::vector<std::string> evil = {bad};
+    EXPECT_THROW(s->status_command(evil), scheduler_error);
+  }
+
+  EXPECT_EQ(s->kill_command("12"), "qdel '12'");
+  EXPECT_THROW(s->kill_command("*"), scheduler_error);  // qdel takes names and patterns too
+  EXPECT_THROW(s->kill_command("run_job"), scheduler_error);
+  EXPECT_NO_THROW(s->parse_kill_output(result(0, "root has registered the job 2 for deletion\n")));
+  EXPECT_NO_THROW(s->parse_kill_output(result(0, "job 2 is already in deletion\n")));
+  EXPECT_NO_THROW(s->parse_kill_output(result(1, "", "denied: job \"999\" does not exist\n")));
+  EXPECT_THROW(s->parse_kill_output(result(1, "", "error: commlib error: access denied\n")), scheduler_error);
+
+  EXPECT_EQ(s->find_by_name_command("aa11"), "qstat -xml -u '*' -s prsz");
+  EXPECT_THROW(s->find_by_name_command("a:b"), scheduler_error);
+  const std::string finished = R"(<?xml version='1.0'?>
+<job_info  xmlns:xsd="http://arc.liv.ac.uk/repos/darcs/sge/source/dist/util/resources/schemas/qstat/qstat.xsd">
+  <queue_info>
+  </queue_info>
+  <job_info>
+    <job_list state="zombie">
+      <JB_job_number>1</JB_job_number>
+      <JAT_prio>0.00000</JAT_prio>
+      <JB_name>t0a11-bb22</JB_name>
+      <JB_owner>root</JB_owner>
+      <state>z</state>
+      <JB_submission_time>2026-11-22T12:52:06</JB_submission_time>
+      <queue_name></queue_name>
+      <slots>1</slots>
+    </job_list>
+    <job_list state="zombie">
+      <JB_job_number>2</JB_job_number>
+      <JB_name>t0a11-bb22-other</JB_name>
+      <state>z</state>
+    </job_list>
+  </job_info>
+</job_info>
+)";
+  EXPECT_EQ(s->parse_find_by_name_output("0a11-bb22", result(0, finished)), std::vector<std::string>{"1"});
+  EXPECT_TRUE(s->parse_find_by_name_output("0a11", result(0, finished)).empty());
+  EXPECT_THROW(s->parse_find_by_name_output("0a11", result(1, "", "unable to contact qmaster")), scheduler_error);
 }
 
 TEST(plugin_direct, script_commands_and_parsing) {

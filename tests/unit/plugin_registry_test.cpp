@@ -31,6 +31,7 @@ TEST(plugin_registry, loads_every_shipped_plugin) {
                                                                {group::schedulers, "core.direct"},
                                                                {group::schedulers, "core.slurm"},
                                                                {group::schedulers, "core.pbs"},
+                                                               {group::schedulers, "core.sge"},
                                                                {group::calculations, "core.arithmetic.add"},
                                                                {group::parsers, "core.arithmetic.add"}};
   for (const auto& [g, name] : expected) {
@@ -47,6 +48,7 @@ TEST(plugin_registry, loads_every_shipped_plugin) {
   EXPECT_EQ(r.make_scheduler("core.slurm")->plugin_name(), "core.slurm");
   EXPECT_EQ(r.make_scheduler("core.direct")->plugin_name(), "core.direct");
   EXPECT_EQ(r.make_scheduler("core.pbs")->plugin_name(), "core.pbs");
+  EXPECT_EQ(r.make_scheduler("core.sge")->plugin_name(), "core.sge");
   EXPECT_EQ(r.make_transport("core.ssh", {{"host", "127.0.0.1"}})->plugin_name(), "core.ssh");
 }
 

@@ -1,5 +1,5 @@
-// Schedulers against real services: core.slurm over core.local and over core.ssh, and
-// core.direct over core.ssh (core.direct over core.local needs no service: plugin_local_test).
+// Schedulers against real services: core.slurm over core.local and over core.ssh, core.sge
+// over core.local, and core.direct over core.ssh (core.direct over core.local needs no service: plugin_local_test).
 #include "plugin_scheduler_scenarios.hpp"
 
 #include <iostream>
@@ -29,12 +29,12 @@ class services_scheduler : public ::testing::TestWithParam<scheduler_case> {
  protected:
   void SetUp() override {
     const auto& p = GetParam();
-    if (p.scheduler == "core.slurm") {
+    if (p.scheduler == "core.slurm" || p.scheduler == "core.sge") {
       std::string skip;
-      const auto slurm = service("slurm", skip);
-      if (slurm.empty()) GTEST_SKIP() << skip;
+      const auto env = service(p.scheduler == "core.sge" ? "sge" : "slurm", skip);
+      if (env.empty()) GTEST_SKIP() << skip;
       // core.local runs commands in this process's environment; sshd's SetEnv does it remotely.
-      ::setenv("SLURM_CONF", slurm.at("SLURM_CONF").c_str(), 1);
+      for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
     }
     if (p.transport_kind == via::ssh) {
       std::string skip;
@@ -52,6 +52,7 @@ class services_scheduler : public ::testing::TestWithParam<scheduler_case> {
     if (!workdir.empty()) fs::remove_all(workdir);
   }
   bool slurm() const { return GetParam().scheduler == "core.slurm"; }
+  bool sge() const { return GetParam().scheduler == "core.sge"; }
 
   std::shared_ptr<transport> t;
   std::shared_ptr<scheduler> s;
@@ -67,7 +68,7 @@ TEST_P(services_scheduler, add_job_runs_and_its_file_is_read) {
 }
 
 TEST_P(services_scheduler, status_of_many_jobs_in_one_command) {
-  scenario_status_many(*t, *s, workdir, slurm() ? "999999" : "4194000");
+  scenario_status_many(*t, *s, workdir, slurm() || sge() ? "999999" : "4194000");
 }
 
 TEST_P(services_scheduler, cancel_a_running_job_and_see_it_gone) {
@@ -80,12 +81,12 @@ TEST_P(services_scheduler, cancel_a_running_job_and_see_it_gone) {
 TEST_P(services_scheduler, finds_a_job_by_its_name) { scenario_find_by_name(*t, *s, workdir, unique_name("find")); }
 
 TEST_P(services_scheduler, values_arrive_verbatim_and_run_nothing) {
-  // SLURM refuses anything unsafe on its directive lines: its job name stays plain.
-  const auto name = slurm() ? unique_name("quote") : unique_name("q") + " it's $(touch " + workdir + "/PWNED)";
+  // SLURM and SGE refuse anything unsafe on their directive lines: their job names stay plain.
+  const auto name = slurm() || sge() ? unique_name("quote") : unique_name("q") + " it's $(touch " + workdir + "/PWNED)";
   scenario_quoting(*t, *s, workdir, name);
 }
 
 INSTANTIATE_TEST_SUITE_P(real, services_scheduler,
                          ::testing::Values(scheduler_case{"core.slurm", via::local}, scheduler_case{"core.slurm", via::ssh},
-                                           scheduler_case{"core.direct", via::ssh}),
+                                           scheduler_case{"core.sge", via::local}, scheduler_case{"core.direct", via::ssh}),
                          case_name);

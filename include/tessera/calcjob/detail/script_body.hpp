@@ -33,6 +33,18 @@ inline std::string script_body(const job_template& t) {
   return out;
 }
 
+/// The end of a batch script after the scheduler's own directives: the custom directive
+/// lines (one line each), then `cd` into the working directory and the body.
+inline std::string custom_directives_and_body(const job_template& t) {
+  std::string out;
+  for (const auto& d : t.custom_directives) {
+    if (d.find_first_of("\r\n") != std::string::npos) throw scheduler_error("job '" + t.job_name + "': a custom directive spans lines");
+    out += d + "\n";
+  }
+  out += "\ncd " + shell_quote(t.working_directory) + " || exit 1\n\n";
+  return out + script_body(t);
+}
+
 /// Whether `value` can go on a scheduler directive line unquoted: directive parsers differ
 /// (sbatch, qsub) and none of them is a shell, so only a conservative alphabet is let through.
 inline bool is_directive_safe(const std::string& value) {
