@@ -144,8 +144,8 @@ class sge_scheduler final : public scheduler {
     return s + detail::custom_directives_and_body(t);
   }
 
-  std::string submit_command(const std::string& working_directory, const std::string& script_path) const override {
-    return "cd " + shell_quote(working_directory) + " && qsub -terse " + shell_quote(script_path);
+  std::string submit_command(const job_template& job, const std::string& script_path) const override {
+    return "cd " + shell_quote(job.working_directory) + " && qsub -terse " + shell_quote(script_path);
   }
 
   std::string parse_submit_output(const command_result& r) const override {

@@ -210,7 +210,9 @@ TEST(plugin_sge, refuses_what_qsub_would_misread) {
 
 TEST(plugin_sge, commands_and_parsing_of_qstat_xml) {
   const auto s = sched("core.sge");
-  EXPECT_EQ(s->submit_command("/w d", "/w d/job.sh"), "cd '/w d' && qsub -terse '/w d/job.sh'");
+  auto job = sample_job();
+  job.working_directory = "/w d";
+  EXPECT_EQ(s->submit_command(job, "/w d/job.sh"), "cd '/w d' && qsub -terse '/w d/job.sh'");
   EXPECT_EQ(s->parse_submit_output(result(0, "4242\n")), "4242");
   EXPECT_EQ(s->parse_submit_output(result(0, "4243.1-10:1\n")), "4243");  // an array job
   EXPECT_THROW(s->parse_submit_output(result(1, "",
