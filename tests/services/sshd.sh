@@ -38,9 +38,9 @@ fi
 
 sshd_bin=$(command -v sshd || echo /usr/sbin/sshd)
 
-# descendants PID: every process below PID (its session processes, for sshd).
+# descendants PID: every live process below PID (its sessions, for sshd; not zombies).
 descendants() {
-  ps -e -o pid=,ppid= | awk -v root="$1" '{ parent[$1] = $2 }
+  ps -e -o pid=,ppid=,stat= | awk -v root="$1" '$3 !~ /^Z/ { parent[$1] = $2 }
     END { for (p in parent) { q = p; while (q in parent && q != root && q > 1) q = parent[q]; if (q == root && p != root) print p } }'
 }
 
@@ -51,17 +51,26 @@ if [[ $action == stop-server || $action == start-server ]]; then
   pid=$(cat "$root/sshd.pid" 2>/dev/null || true)
   if [[ $action == stop-server ]]; then
     [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || { echo "sshd: not running"; exit 0; }
-    # Frozen while its sessions are listed, so it forks none meanwhile; the sessions are
-    # killed outright (a server that goes down does not say goodbye), then sshd itself.
+    # sshd and its sessions are frozen (until no new process shows up: a stopped process
+    # forks no more), then the sessions are killed outright, all at once (a server that
+    # goes down does not say goodbye; one by one, a killed parent's children would escape
+    # to init), then sshd itself.
     kill -STOP "$pid"
-    sessions=$(descendants "$pid")
+    sessions=""
+    for _ in $(seq 50); do
+      left=$(descendants "$pid" | sort -n)
+      [[ $left != "$sessions" ]] || break
+      sessions=$left
+      kill -STOP $sessions 2>/dev/null || true
+    done
     [[ -z $sessions ]] || kill -KILL $sessions 2>/dev/null || true
+    kill -CONT $sessions 2>/dev/null || true
     kill -TERM "$pid"
     kill -CONT "$pid"
     wait_for 10 bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$port)" || { echo "sshd: port $port still open" >&2; exit 1; }
     for _ in $(seq 100); do alive "$pid" || break; sleep 0.1; done
     ! alive "$pid" || { echo "sshd: pid $pid did not end" >&2; exit 1; }
-    echo "sshd: server stopped (pid $pid and $(echo $sessions | wc -w) processes of its sessions)"
+    echo "sshd: server stopped (pid $pid and $(grep -c . <<< "$sessions") processes of its sessions)"
   else
     if [[ $pid =~ ^[0-9]+$ ]] && alive "$pid"; then echo "sshd: already running (pid $pid)"; exit 0; fi
     "$sshd_bin" -f "$root/sshd_config" -E "$root/sshd.log"
