@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# An `sbatch` put first on a daemon worker's PATH by services_worker_kill_test: it runs the
+# An `sbatch` put first on a daemon worker's PATH by services_failure_test.cpp: it runs the
 # real sbatch (TESSERA_TEST_REAL_SBATCH) and logs each call in TESSERA_TEST_SBATCH_LOG
 # ("<exit status> <output>"). The first call that can take the file TESSERA_TEST_SBATCH_ARM
 # (renamed, so exactly one call does) then SIGKILLs the worker of profile

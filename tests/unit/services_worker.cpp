@@ -1,4 +1,4 @@
-// The daemon worker of services_worker_kill_test: a user's program that runs
+// The daemon worker of services_failure_test.cpp: a user's program that runs
 // core.arithmetic.add calcjobs (plugins from TESSERA_PLUGIN_PATH).
 #include <tessera/daemon/worker.hpp>
 
