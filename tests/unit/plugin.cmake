@@ -68,6 +68,15 @@ if(_services_sources)
       add_dependencies(tessera_services_tests ${p})
     endif()
   endforeach()
+  # services_failure_test: a real daemon worker program running core.arithmetic.add, the
+  # sbatch wrapper that kills it, and the service scripts (sshd.sh stop-server|start-server).
+  tessera_add_executable(tessera_services_test_worker "${CMAKE_CURRENT_SOURCE_DIR}/services_worker.cpp")
+  target_include_directories(tessera_services_test_worker PRIVATE "${PROJECT_SOURCE_DIR}/plugins/core_arithmetic_add")
+  add_dependencies(tessera_services_tests tessera_services_test_worker)
+  target_compile_definitions(tessera_services_tests PRIVATE
+    TESSERA_SERVICES_TEST_WORKER="$<TARGET_FILE:tessera_services_test_worker>"
+    TESSERA_SERVICES_SBATCH_WRAPPER="${CMAKE_CURRENT_SOURCE_DIR}/services_sbatch_wrapper.sh"
+    TESSERA_TEST_SERVICES_SCRIPTS="${_services_scripts}")
 endif()
 
 # ---- a third-party plugin built against the installed package ----

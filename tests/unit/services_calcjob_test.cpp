@@ -1,13 +1,7 @@
 // The calcjob lifecycle on a real single-node SLURM (tests/services/), reached through
 // core.local and through core.ssh, and on a real single-node Grid Engine through core.local:
 // core.arithmetic.add end to end, and a job cancelled outside tessera (scancel, qdel).
-#include <tessera/calcjob/calc_job.hpp>
-#include <tessera/plugin/calcjobs.hpp>
-#include <tessera/tessera.hpp>
-
-#include "arithmetic_add.hpp"
-#include "plugin_test_support.hpp"
-#include "support.hpp"
+#include "services_calcjob_support.hpp"
 
 using namespace tessera;
 using namespace std::chrono_literals;
@@ -16,45 +10,11 @@ using tessera_test::service;
 
 namespace {
 
-class services_calcjob : public ::testing::Test {
+class services_calcjob : public tessera_test::calcjob_on_slurm {
  protected:
-  void SetUp() override {
-    std::string skip;
-    const auto env = service(scheduler == "core.sge" ? "sge" : "slurm", skip);
-    if (env.empty()) GTEST_SKIP() << skip;
-    // core.local runs commands in this process's environment (SLURM_CONF, or SGE_ROOT and
-    // the ports); sshd's SetEnv does it remotely.
-    for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
-    workdir = tessera_test::make_workdir("calcjob");
-    st = std::make_unique<store>(dir.path() / "profile");
-  }
-  void TearDown() override {
-    r.reset();
-    if (!workdir.empty()) std::filesystem::remove_all(workdir);
-  }
-
-  // A computer with `scheduler` over `transport` (its settings given), and a runner.
   void setup(const std::string& transport, nlohmann::json transport_settings) {
-    st->write([&](write_tx& tx) {
-      computer_spec c;
-      c.label = "cluster";
-      c.hostname = "127.0.0.1";
-      c.transport = transport;
-      c.scheduler = scheduler;
-      c.workdir = workdir;
-      c.settings = {{"poll_interval", 0.2},
-                    {"retry_initial_interval", 0.2},
-                    {"safe_interval", 0.5},
-                    {"transport", std::move(transport_settings)}};
-      (void)tx.add_computer(c);
-    });
-    r = std::make_unique<runner>(*st);
-    plugin::use_for_calcjobs(*r, tessera_test::shipped_plugins());
-  }
-
-  static port_values inputs(std::int64_t x, std::int64_t y, std::string prepend = {}) {
-    InstalledCode code{"cluster", "/bin/bash", "core.arithmetic.add", std::move(prepend), ""};
-    return spec::inputs_for<arithmetic_add>().set<"x">(Int{x}).set<"y">(Int{y}).set<"code">(code).values();
+    add_computer(transport, std::move(transport_settings));
+    make_runner();
   }
 
   void expect_sum(std::int64_t x, std::int64_t y) {
@@ -66,23 +26,6 @@ class services_calcjob : public ::testing::Test {
     EXPECT_EQ(a.value("scheduler_state", ""), scheduler == "core.sge" ? "gone" : "done") << a.dump();
     EXPECT_FALSE(a.value("job_id", "").empty());
   }
-
-  // The scheduler's id for the job of calcjob `pk` once submitted (empty after 30 s).
-  std::string job_id_of(std::int64_t pk) {
-    std::string id;
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (id.empty() && std::chrono::steady_clock::now() < deadline) {
-      id = st->read().node(pk).attributes.value("job_id", "");
-      std::this_thread::sleep_for(50ms);
-    }
-    return id;
-  }
-
-  std::string scheduler = "core.slurm";
-  tessera::test::temp_dir dir;
-  std::string workdir;
-  std::unique_ptr<store> st;
-  std::unique_ptr<runner> r;
 };
 
 TEST_F(services_calcjob, arithmetic_add_on_slurm_over_local) {
