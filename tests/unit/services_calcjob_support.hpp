@@ -26,11 +26,11 @@ class calcjob_on_slurm : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string skip;
-    env = service(scheduler == "core.sge" ? "sge" : "slurm", skip);
-    if (env.empty()) GTEST_SKIP() << skip;
+    service_env = service(scheduler == "core.sge" ? "sge" : "slurm", skip);
+    if (service_env.empty()) GTEST_SKIP() << skip;
     // core.local runs commands in this process's environment (SLURM_CONF, or SGE_ROOT and
     // the ports); sshd's SetEnv does it remotely.
-    for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
+    for (const auto& [name, value] : service_env) ::setenv(name.c_str(), value.c_str(), 1);
     workdir = make_workdir("calcjob");
     profile = std::filesystem::absolute(dir.path() / "profile");
     st = std::make_unique<tessera::store>(profile);
@@ -87,7 +87,7 @@ class calcjob_on_slurm : public ::testing::Test {
   }
 
   std::string scheduler = "core.slurm";
-  std::map<std::string, std::string> env;  // the service's environment (its .env file)
+  std::map<std::string, std::string> service_env;  // the service's environment (its .env file)
   tessera::test::temp_dir dir;
   std::string workdir;
   std::filesystem::path profile;
