@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -27,6 +28,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -133,6 +135,7 @@ bool direct_part(const fs::path& root, const plugin::registry& reg, int chains, 
   fmt::print("# core.direct + core.local: {} work chains x {} repetitions; scheduler poll interval 0.2 s; load {}\n",
              chains, reps, loadavg());
   std::vector<double> floors{bash_spawns_per_second(2000)};
+  std::vector<double> file_floors{file_creations_per_second(root / "files-floor", 2000)};
   std::vector<double> procs, ratios, self_us, child_us, rest_us, share, entries;
   bool all_ok = true;
   for (int rep = 0; rep < reps; ++rep) {
@@ -168,9 +171,18 @@ bool direct_part(const fs::path& root, const plugin::registry& reg, int chains, 
   figure("direct_commands_cpu_per_chain", median(child_us), "us (the transport's shell and ps: reaped by tessera)");
   figure("direct_rest_of_machine_cpu_per_chain", median(rest_us), "us (the jobs: setsid and their bash processes, and anything else running)");
   figure("direct_tessera_share_of_machine_cpu", median(share), "%");
+  file_floors.push_back(file_creations_per_second(root / "files-floor", 2000));
   figure("direct_files_and_folders_created_per_chain", median(entries), "(job folder and files, repository objects)");
-  figure("floor_file_creations_per_second", file_creations_per_second(root / "files-floor", 2000),
-         "files/s of CPU time (open, write, close, on the profile's filesystem)");
+  figure("floor_file_creations_per_second", median(file_floors),
+         "files/s of CPU time (open, write, close, on the profile's filesystem; before and after)");
+  // What this machine allows even if tessera cost nothing: each chain's job starts bash twice
+  // (its script, the code: at the bash floor, all cores) and the chain creates its files
+  // (at the file floor, per core).
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  const double ceiling = 3.0 / (2.0 / median(floors) + median(entries) / (median(file_floors) * cores));
+  figure("direct_ceiling_processes_per_second", ceiling,
+         "processes/s (2 bash starts and the files per chain at the floors, tessera free)");
+  figure("direct_share_of_ceiling", 100.0 * median(procs) / ceiling, "%");
   return all_ok;
 }
 

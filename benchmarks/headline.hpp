@@ -1,7 +1,8 @@
 #pragma once
-// The AiiDA 1.0 paper's headline workload, shared by calcjob_bench and daemon_bench: a work
-// chain runs core.arithmetic.add (a bash job adding two integers), then adds once more with
-// a calcfunction (3 processes per chain); and its floor, bash spawns per second.
+// The AiiDA 1.0 paper's headline workload, shared by calcjob_bench and daemon_bench: the work
+// chain of examples/arithmetic_add_chain.hpp (core.arithmetic.add, a bash job adding two
+// integers, then one more addition in a calcfunction: 3 processes per chain), a computer to
+// run it on, and its floor, bash spawns per second.
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -18,7 +19,7 @@
 #include <tessera/calcjob/calc_job.hpp>
 #include <tessera/tessera.hpp>
 
-#include "arithmetic_add.hpp"
+#include "arithmetic_add_chain.hpp"
 #include "support.hpp"
 
 extern char** environ;
@@ -27,30 +28,7 @@ namespace tessera::bench {
 
 using tessera::plugins::arithmetic_add;
 
-inline const auto add = calcfunction<"bench.add", "x", "y">([](const Int& x, const Int& y) { return Int{x.value + y.value}; });
-
-struct add_chain : work_chain<add_chain> {
-  static constexpr std::string_view process_name = "bench.arithmetic_add_chain";
-  static auto define() {
-    using namespace tessera::spec;
-    return process_spec(input<"x", Int>(), input<"y", Int>(), input<"code", InstalledCode>(), output<"result", Int>(),
-                        outline(step<&add_chain::run_job>, step<&add_chain::add_more>));
-  }
-  struct context {
-    child<arithmetic_add> job;
-  };
-  context ctx;
-  async_step run_job() {
-    auto job_inputs = spec::inputs_for<arithmetic_add>().set<"x">(in<"x">()).set<"y">(in<"y">()).set<"code">(in<"code">());
-    ctx.job = co_await run<arithmetic_add>(job_inputs);
-  }
-  async_step add_more() {
-    auto sum = ctx.job.out<"sum">();
-    auto result = co_await call(add, sum, in<"y">());
-    out<"result">(result);
-  }
-};
-
+using tessera::examples::add_chain;  // examples/arithmetic_add_chain.hpp
 
 /// A computer that runs jobs on this machine: core.direct over core.local, jobs under
 /// `workdir`, one `ps` for all jobs every `poll_interval` seconds (ps reads the process
