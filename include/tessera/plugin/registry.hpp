@@ -7,6 +7,8 @@
 // rescan() loads libraries installed since, without a restart. Objects made by a plugin hold
 // its library loaded (the shared_ptr's deleter owns the library), so they may outlive the
 // registry. All members are thread-safe.
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -218,6 +220,12 @@ class registry {
     } catch (const std::exception& e) {
       throw plugin_error(fmt::format("plugin file '{}' cannot be loaded: {}", f, e.what()));
     }
+    // Never unloaded (RTLD_NODELETE, set by reopening it): a plugin pulls in libraries with
+    // thread-local storage and process-wide state (core.ssh: libssh), which do not survive
+    // being unmapped while the process lives (a dlclose'd module's dynamic TLS stays listed
+    // in every thread: LeakSanitizer's exit scan crashes on it); a process loads each
+    // library once, so unloading buys nothing. A replaced file (a new inode) still loads anew.
+    if (void* again = ::dlopen(file.string().c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE)) ::dlclose(again);
 
     // Check everything before registering anything: a library is taken whole or not at all.
     std::vector<loaded_entry> found;
