@@ -221,10 +221,9 @@ class registry {
       throw plugin_error(fmt::format("plugin file '{}' cannot be loaded: {}", f, e.what()));
     }
     // Never unloaded (RTLD_NODELETE, set by reopening it): a plugin pulls in libraries with
-    // thread-local storage and process-wide state (core.ssh: libssh), which do not survive
-    // being unmapped while the process lives (a dlclose'd module's dynamic TLS stays listed
-    // in every thread: LeakSanitizer's exit scan crashes on it); a process loads each
-    // library once, so unloading buys nothing. A replaced file (a new inode) still loads anew.
+    // thread-local storage and process-wide state (core.ssh: libssh, libcom_err), which
+    // unmapping while threads live would leave dangling; a process loads each library once,
+    // so unloading buys nothing. A replaced file (a new inode) still loads anew.
     if (void* again = ::dlopen(file.string().c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE)) ::dlclose(again);
 
     // Check everything before registering anything: a library is taken whole or not at all.
