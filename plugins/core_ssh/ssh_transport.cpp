@@ -138,11 +138,16 @@ class ssh_transport final : public transport {
       while (!rest.empty()) {
         const auto n = std::min<std::size_t>(rest.size(), chunk);
         const int put = ssh_channel_write(ch, rest.data(), static_cast<uint32_t>(n));
-        if (put == SSH_ERROR) throw fail("cannot write the command's input");
+        if (put == SSH_ERROR) {
+          // The command ended without reading all of its input (as `true` does): not an
+          // error, as for a local pipe; a lost connection shows in the reads below.
+          if (remote_closed(ch)) break;
+          throw fail("cannot write the command's input");
+        }
         rest.remove_prefix(static_cast<std::size_t>(put));
       }
     }
-    ssh_channel_send_eof(ch);
+    if (!remote_closed(ch)) ssh_channel_send_eof(ch);
 
     command_result r;
     std::array<char, chunk> buf{};
@@ -150,7 +155,10 @@ class ssh_transport final : public transport {
       bool got = false;
       for (int is_stderr = 0; is_stderr < 2; ++is_stderr) {
         const int n = ssh_channel_read_nonblocking(ch, buf.data(), static_cast<uint32_t>(buf.size()), is_stderr);
-        if (n == SSH_ERROR) throw fail("cannot read the command's output");
+        if (n == SSH_ERROR) {
+          if (ssh_channel_is_closed(ch) && ssh_is_connected(session) != 0) return false;  // ended, all read
+          throw fail("cannot read the command's output");
+        }
         if (n > 0) {
           (is_stderr ? r.stderr_text : r.stdout_text).append(buf.data(), static_cast<std::size_t>(n));
           got = true;
@@ -160,7 +168,7 @@ class ssh_transport final : public transport {
     };
     while (true) {
       if (drain()) continue;
-      if (ssh_channel_is_eof(ch)) break;
+      if (remote_closed(ch)) break;
       // Waits for stdout (stderr packets are buffered meanwhile and drained on the next turn).
       const int p = ssh_channel_poll_timeout(ch, 20, 0);
       if (p == SSH_ERROR) throw fail("lost the connection while reading the command's output");
@@ -358,6 +366,9 @@ class ssh_transport final : public transport {
     }
     if (sftp_close(f) != SSH_OK) throw sftp_fail("cannot close '" + remote + "'");
   }
+
+  // The command's side is done: it sent EOF or closed the channel.
+  static bool remote_closed(ssh_channel ch) { return ssh_channel_is_eof(ch) != 0 || ssh_channel_is_closed(ch) != 0; }
 
   transport_error fail(const std::string& what) const {
     return transport_error("core.ssh: " + what + " on " + where() + ": " + (session_ ? ssh_get_error(session_) : "not connected"));
