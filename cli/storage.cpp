@@ -95,6 +95,9 @@ void cmd_info(const globals& g) {
   std::uint64_t objects = 0;
   j["repository_bytes"] = tree_size(st->profile().repository_path(), &objects);
   j["repository_files"] = objects;
+  // small objects are rows of the database (see repository.hpp); counted in database_bytes
+  j["repository_packed_objects"] = c.scalar_int("SELECT count(*) FROM repository_object");
+  j["repository_packed_bytes"] = c.scalar_int("SELECT coalesce(sum(length(content)), 0) FROM repository_object");
   if (g.json) {
     print_json(j);
     return;
@@ -111,6 +114,8 @@ void cmd_info(const globals& g) {
   t.add({"computers", std::to_string(j["computers"].get<std::int64_t>())});
   t.add({"database size", human(j["database_bytes"].get<std::uint64_t>())});
   t.add({"repository size", fmt::format("{} in {} files", human(j["repository_bytes"].get<std::uint64_t>()), objects)});
+  t.add({"packed objects", fmt::format("{} in {} database rows", human(j["repository_packed_bytes"].get<std::uint64_t>()),
+                                       j["repository_packed_objects"].get<std::int64_t>())});
   t.print(g);
 }
 

@@ -240,6 +240,7 @@ storage)
   t 0 "^active processes +4$" "$T" storage info
   ok "info counts nodes by kind" has '^  WorkChainNode +[0-9]+$'
   ok "info gives the database size" has '^database size +[0-9.]+ (KiB|MiB)$'
+  ok "info counts the objects packed into the database" has '^packed objects +[0-9.]+ (B|KiB) in [0-9]+ database rows$'
   t 0 '"schema_version": [0-9]+' "$T" storage info --json
   t 0 "^database: ok$" "$T" storage integrity
   t 0 '"ok": true' "$T" storage integrity --json
@@ -266,7 +267,7 @@ storage)
   python3 - "$work/old/tessera.db" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-c.executescript("DROP TABLE process_lease; DROP TABLE worker; DROP TABLE process_control; DROP TABLE live_process; "
+c.executescript("DROP TABLE repository_object; DROP TABLE process_lease; DROP TABLE worker; DROP TABLE process_control; DROP TABLE live_process; "
                 "CREATE TRIGGER checkpoint_drop_on_termination AFTER UPDATE OF process_state ON node "
                 "WHEN new.process_state IN ('finished', 'excepted', 'killed') "
                 "BEGIN DELETE FROM checkpoint WHERE node = new.pk; END; PRAGMA user_version = 2;")
@@ -717,7 +718,15 @@ calcjob)
   t 0 "^objects referenced by nodes: all present$" "$T" storage integrity
   t 0 '' "$T" node attributes "$add"
   obj=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["raw_input"]["files"]["aiida.in"]["object"])' <<<"$out")
-  rm -f "$work/p/repository/objects/${obj:0:2}/${obj:2}"
+  # a small input file is a row of the database, not a file (repository.hpp)
+  ok "the input file is packed" [ ! -e "$work/p/repository/objects/${obj:0:2}/${obj:2}" ]
+  python3 - "$work/p/tessera.db" "$obj" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+n = c.execute("DELETE FROM repository_object WHERE key = ?", (bytes.fromhex(sys.argv[2]),)).rowcount
+c.commit()
+sys.exit(0 if n == 1 else 1)
+PY
   t 1 "node $add refers to object $obj, which is missing" "$T" storage integrity
   ;;
 *)

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <tessera/data/singlefile.hpp>
 #include <tessera/store/store.hpp>
 
 #include "../store/support.hpp"
@@ -364,6 +365,37 @@ TEST(StoreMigration, From5AddsWorkersAndLeases) {
   EXPECT_EQ(got[1], (claimed_root{5, 1, node_kind::calc_function, "core.add"}));
   EXPECT_EQ(old.owner_of(3).worker, w);
   EXPECT_EQ(st.integrity_check(), "ok");
+}
+
+// Schema version 6: version 5 plus the daemon's workers and leases, before packed repository
+// objects. Node 1 is a SinglefileData whose object is a file of the repository.
+std::string schema_v6(const std::string& object_hex) {
+  return next_version(schema_v5(), 5,
+                      std::string(schema::lease_ddl) +
+                          fmt::format("INSERT INTO node(pk, uuid, kind, type, ctime, attributes) VALUES (100, "
+                                      "x'40112233445566778899aabbccddeeff', 0, 'core.singlefile', 5000, "
+                                      "'{{\"filename\":\"old.txt\",\"object\":\"{}\",\"size\":9}}');",
+                                      object_hex));
+}
+
+TEST(StoreMigration, From6PacksNewSmallObjectsAndKeepsOldFiles) {
+  temp_dir d;
+  const auto old_object = repository(d / "repository").put("old bytes");  // a file, as before version 7
+  write_old_database(d, schema_v6(old_object.object.hex()));
+  store st(d.path());
+  EXPECT_EQ(schema::version_of(st.read().connection()), schema::current_version);
+  EXPECT_EQ(st.files().read(st.read().load<SinglefileData>(100)), "old bytes");
+  const auto fresh_object = st.files().put("new bytes");
+  st.write([](write_tx&) {});
+  EXPECT_FALSE(std::filesystem::exists(st.files().path_of(fresh_object.object)));
+  EXPECT_EQ(st.read().connection().scalar_int("SELECT count(*) FROM repository_object"), 1);
+  const auto report = st.check_integrity();
+  EXPECT_TRUE(report.ok()) << (report.missing.empty() ? "" : report.missing[0]);
+  EXPECT_EQ(report.files.objects, 2u);  // one file, one row
+  temp_dir fresh_dir;
+  store fresh(fresh_dir.path());
+  EXPECT_EQ(columns(st.read().connection(), "repository_object"), columns(fresh.read().connection(), "repository_object"));
+  EXPECT_EQ(objects(st.read().connection()), objects(fresh.read().connection()));
 }
 
 TEST(StoreMigration, AFailedMigrationLeavesTheOldVersion) {

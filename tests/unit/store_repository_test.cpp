@@ -2,11 +2,15 @@
 // whose content lives there (SinglefileData, FolderData), RemoteData, and codes.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <tessera/data/data.hpp>
 #include <tessera/data/folder.hpp>
@@ -161,13 +165,177 @@ TEST(StoreRepository, FolderDataNode) {
   EXPECT_THROW((void)data_traits<FolderData>::deserialize(
                    {{"files", {{"../x", {{"object", folder.files.at("a.txt").object.hex()}, {"size", 1}}}}}}),
                data_error);
-  // a node whose object disappeared is reported by the integrity check
-  fs::remove(st.files().path_of(folder.files.at("sub/b.txt").object));
+  // a node whose object disappeared is reported by the integrity check (small objects of a
+  // store are rows of its database)
+  {
+    auto tx = st.begin_write();
+    auto del = tx.connection().prepare("DELETE FROM repository_object WHERE key = ?");
+    const auto& key = folder.files.at("sub/b.txt").object.bytes;
+    del.bind(1, std::span<const std::byte>(reinterpret_cast<const std::byte*>(key.data()), key.size()));
+    del.run();
+    tx.commit();
+  }
   auto report = st.check_integrity();
   EXPECT_FALSE(report.ok());
   ASSERT_EQ(report.missing.size(), 1u);
   EXPECT_NE(report.missing[0].find(fmt::format("node {}", ref.pk)), std::string::npos) << report.missing[0];
   EXPECT_EQ(report.database, "ok");
+}
+
+std::int64_t packed_rows(store& st) { return st.read().connection().scalar_int("SELECT count(*) FROM repository_object"); }
+
+// A store's small objects are rows of its database, not files: written with its next write
+// transaction, readable meanwhile; objects above the limit stay files.
+TEST(StorePackedObjects, SmallObjectsAreRowsBigOnesAreFiles) {
+  temp_dir d;
+  store st(d / "profile");
+  auto& repo = st.files();
+  ASSERT_TRUE(repo.packs());
+  const auto objects = d / "profile" / "repository" / "objects";
+  const auto small = repo.put("hello");
+  EXPECT_EQ(repo.put("hello"), small);
+  EXPECT_EQ(repo.pending_objects(), 1u);
+  EXPECT_EQ(packed_rows(st), 0);
+  EXPECT_EQ(repo.read(small.object), "hello");  // pending: read from memory
+  EXPECT_TRUE(repo.contains(small.object));
+  st.write([](write_tx&) {});  // any write transaction takes pending objects along
+  EXPECT_EQ(repo.pending_objects(), 0u);
+  EXPECT_EQ(packed_rows(st), 1);
+  EXPECT_EQ(repo.read(small.object), "hello");
+  EXPECT_EQ(count_files(objects), 0u);
+
+  const std::string at_limit(repository::pack_limit, 'a');
+  const std::string above(repository::pack_limit + 1, 'b');
+  const auto a = repo.put(at_limit);
+  const auto b = repo.put(above);
+  EXPECT_FALSE(fs::exists(repo.path_of(a.object)));
+  EXPECT_TRUE(fs::exists(repo.path_of(b.object)));
+  EXPECT_EQ(count_files(objects), 1u);
+  // put_file decides on the size it reads
+  write_file(d / "small.txt", "x = 1\n");
+  write_file(d / "big.txt", above + "c");
+  const auto fs_small = repo.put_file(d / "small.txt");
+  const auto fs_big = repo.put_file(d / "big.txt");
+  EXPECT_EQ(fs_small, repo.put("x = 1\n"));
+  EXPECT_FALSE(fs::exists(repo.path_of(fs_small.object)));
+  EXPECT_TRUE(fs::exists(repo.path_of(fs_big.object)));
+  EXPECT_EQ(repo.read(fs_big.object), above + "c");
+  {
+    auto tx = st.begin_write();  // a direct transaction takes them along too
+    tx.commit();
+  }
+  EXPECT_EQ(repo.pending_objects(), 0u);
+  EXPECT_EQ(packed_rows(st), 3);  // hello, at_limit, x = 1
+  EXPECT_EQ(repo.read(a.object), at_limit);
+  // copy_out writes a packed object as a new, writable file
+  repo.copy_out(small.object, d / "out" / "hello.txt");
+  EXPECT_EQ(read_file(d / "out" / "hello.txt"), "hello");
+  std::ofstream(d / "out" / "hello.txt", std::ios::app) << "!";
+  EXPECT_EQ(read_file(d / "out" / "hello.txt"), "hello!");
+  EXPECT_EQ(repo.read(small.object), "hello");
+  const auto v = repo.verify();
+  EXPECT_TRUE(v.ok());
+  EXPECT_EQ(v.objects, 5u);  // 3 packed + 2 files
+  EXPECT_EQ(v.bytes, 5 + at_limit.size() + 6 + above.size() + above.size() + 1);
+  EXPECT_TRUE(st.check_integrity().ok());
+}
+
+TEST(StorePackedObjects, VerifyFindsACorruptedRow) {
+  temp_dir d;
+  store st(d / "profile");
+  const auto a = st.files().put("important data");
+  (void)st.files().put("other");
+  st.write([](write_tx&) {});
+  {
+    auto tx = st.begin_write();
+    auto up = tx.connection().prepare("UPDATE repository_object SET content = CAST('tampered' AS BLOB) WHERE key = ?");
+    up.bind(1, std::span<const std::byte>(reinterpret_cast<const std::byte*>(a.object.bytes.data()), a.object.bytes.size()));
+    up.run();
+    tx.commit();
+  }
+  const auto r = st.files().verify();
+  EXPECT_EQ(r.objects, 2u);
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].find("packed object " + a.object.hex()), std::string::npos) << r.problems[0];
+  EXPECT_NE(r.problems[0].find("corrupted"), std::string::npos) << r.problems[0];
+  EXPECT_FALSE(st.check_integrity().ok());
+}
+
+// What survives the process: an object goes into the database with the first write
+// transaction after its put (so with the node that refers to it), or when the store closes;
+// a process killed before either leaves nothing behind, and nothing refers to it.
+TEST(StorePackedObjects, ObjectsAreDurableWithTheNodesThatReferToThem) {
+  temp_dir d;
+  const auto profile = d / "profile";
+  { store st(profile); }  // create it before forking
+  const auto child = [&](auto body) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      body();
+      ::_exit(0);  // no destructors: as if killed
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  };
+  hasher h1, h2, h3;
+  h1.update(std::string_view("never referred to"));
+  h2.update(std::string_view("referred to"));
+  h3.update(std::string_view("put before a clean close"));
+  std::int64_t pk = 0;
+  int pipefd[2];
+  ASSERT_EQ(::pipe(pipefd), 0);
+  child([&] {
+    auto* st = new store(profile);  // never destroyed
+    (void)st->files().put("never referred to");
+    const auto f = st->files().add_bytes("referred to", "out.txt");
+    const auto ref = st->write([&](write_tx& tx) { return tx.add_data(f); });
+    (void)st->files().put("never referred to, put after the last write");
+    if (::write(pipefd[1], &ref.pk, sizeof ref.pk) != static_cast<ssize_t>(sizeof ref.pk)) ::_exit(1);
+  });
+  ASSERT_EQ(::read(pipefd[0], &pk, sizeof pk), static_cast<ssize_t>(sizeof pk));
+  ::close(pipefd[0]);
+  ::close(pipefd[1]);
+  child([&] {
+    store st(profile);
+    (void)st.files().put("put before a clean close");
+  });
+  store st(profile);
+  EXPECT_TRUE(st.files().contains(h1.finish()));  // went in with the node's transaction
+  EXPECT_EQ(st.files().read(st.read().load<SinglefileData>(pk)), "referred to");
+  EXPECT_TRUE(st.files().contains(h3.finish()));  // the destructor wrote it
+  hasher h4;
+  h4.update(std::string_view("never referred to, put after the last write"));
+  EXPECT_FALSE(st.files().contains(h4.finish()));  // lost with the process: nothing refers to it
+  EXPECT_TRUE(st.check_integrity().ok());
+}
+
+// Many threads put while others write: every object is readable at every moment after its
+// put, and all are rows at the end.
+TEST(StorePackedObjects, ConcurrentPutsAndWrites) {
+  temp_dir d;
+  store st(d / "profile");
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t) {
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        const auto text = fmt::format("thread {} object {}", t, i);
+        const auto f = st.files().add_bytes(text, "f.txt");
+        if (st.files().read(f.content.object) != text) failed = true;
+        if (i % 10 == 0) {
+          const auto ref = st.write([&](write_tx& tx) { return tx.add_data(f); });
+          if (st.files().read(st.read().load<SinglefileData>(ref.pk)) != text) failed = true;
+        }
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_FALSE(failed);
+  st.write([](write_tx&) {});
+  EXPECT_EQ(st.files().pending_objects(), 0u);
+  EXPECT_EQ(packed_rows(st), 2000);
+  EXPECT_TRUE(st.check_integrity().ok());
 }
 
 TEST(StoreRepository, RemoteData) {

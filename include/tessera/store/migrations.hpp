@@ -73,6 +73,10 @@ DELETE FROM process_control WHERE node NOT IN (SELECT pk FROM live_process);
       // Nothing to move: every live root starts without a lease, claimable by any worker.
       {5, "add the daemon's workers and their leases on root processes",
        [](store_detail::connection& c) { c.exec(lease_ddl); }},
+      // Objects stored as files stay files (reads look in both places); new small ones are
+      // packed from now on.
+      {6, "add repository_object (small repository objects packed into the database)",
+       [](store_detail::connection& c) { c.exec(repository_object_ddl); }},
   };
   return list;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// The current database schema (version 6). Why it looks like this:
+// The current database schema (version 7). Why it looks like this:
 // - node.pk is the rowid; uuid is a 16-byte BLOB; kind is a small integer; empty label,
 //   description, attributes and extras are NULL (0 bytes in the record), mtime is NULL until
 //   the node is first modified: a data node row is ~60-90 bytes.
@@ -20,12 +20,14 @@
 //   process_control rows in the statement group that terminates it (see write_tx::terminate).
 // - worker and process_lease record which daemon worker drives which root process (see
 //   lease.hpp); terminating a process does not touch them (heartbeats drop stale leases).
+// - repository_object holds the file repository's small objects (see repository.hpp): one
+//   row instead of one file each, committed with the nodes that refer to them.
 #include <string>
 #include <string_view>
 
 namespace tessera::schema {
 
-inline constexpr int current_version = 6;
+inline constexpr int current_version = 7;
 
 /// Tables shared with migrations (defined once).
 inline constexpr std::string_view origin_ddl = R"sql(
@@ -86,6 +88,15 @@ CREATE TABLE process_control(
 // Version 6: the workers of a daemon and the root processes they hold. AUTOINCREMENT: a
 // worker id is never reused, so a lease or log naming a dead worker cannot name a new one.
 // process_lease.worker is 0 for a root handed back; generation is the fencing token.
+/// The file repository's small objects: key = BLAKE2b-256 of content (32 bytes). A rowid
+/// table (not WITHOUT ROWID: rows of up to 64 KiB would overflow its pages).
+inline constexpr std::string_view repository_object_ddl = R"sql(
+CREATE TABLE repository_object(
+  key BLOB NOT NULL UNIQUE CHECK(length(key) = 32),
+  content BLOB NOT NULL
+);
+)sql";
+
 inline constexpr std::string_view lease_ddl = R"sql(
 CREATE TABLE worker(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -192,6 +203,7 @@ CREATE TABLE computer(
 );
 )sql";
   s += lease_ddl;
+  s += repository_object_ddl;
   return s;
 }
 

@@ -48,6 +48,7 @@
 
 #include <fmt/format.h>
 
+#include <tessera/store/detail/connection_pool.hpp>
 #include <tessera/store/detail/sqlite.hpp>
 #include <tessera/store/error.hpp>
 #include <tessera/store/profile.hpp>
@@ -58,32 +59,6 @@
 namespace tessera {
 
 namespace store_detail {
-
-/// Idle read connections, handed out as leases.
-class connection_pool {
- public:
-  explicit connection_pool(const profile& p) : profile_(&p) {}
-  std::unique_ptr<connection> acquire() {
-    {
-      std::lock_guard lk(m_);
-      if (!idle_.empty()) {
-        auto c = std::move(idle_.back());
-        idle_.pop_back();
-        return c;
-      }
-    }
-    return std::make_unique<connection>(profile_->connect());
-  }
-  void release(std::unique_ptr<connection> c) {
-    std::lock_guard lk(m_);
-    if (idle_.size() < 8) idle_.push_back(std::move(c));
-  }
-
- private:
-  const profile* profile_;
-  std::mutex m_;
-  std::vector<std::unique_ptr<connection>> idle_;
-};
 
 struct unit_base {
   std::function<void(std::exception_ptr)> on_done;  // optional: called after complete()/fail()
@@ -151,6 +126,7 @@ class store {
         writer_(profile_.connect()),
         pool_(profile_),
         files_(profile_.repository_path()) {
+    files_.attach_database(pool_);  // small objects go into the database, see repository.hpp
     // The writer does not copy the WAL back into the database itself (that stalled every
     // commit that crossed the threshold): a checkpointer thread does, while the writer goes
     // on appending. See on_wal_commit.
@@ -165,6 +141,15 @@ class store {
     }
     qcv_.notify_all();
     if (committer_.joinable()) committer_.join();
+    // Objects put but not yet written (no write followed their put): nothing committed
+    // refers to them, but a value naming them may outlive this store object.
+    if (files_.pending_objects() > 0) {
+      try {
+        auto tx = begin_write();
+        tx.commit();
+      } catch (...) {  // a destructor must not throw; nothing that was committed refers to them
+      }
+    }
     {
       std::lock_guard lk(cm_);
       checkpoint_stop_ = true;
@@ -178,7 +163,11 @@ class store {
 
   /// A direct write transaction (BEGIN IMMEDIATE); commit() it, or it rolls back.
   [[nodiscard]] write_tx begin_write() {
-    return write_tx(writer_, writer_mutex_, profile_.options().busy_timeout);
+    write_tx tx(writer_, writer_mutex_, profile_.options().busy_timeout);
+    // Small repository objects put so far go in with it (see repository.hpp).
+    auto packed = files_.write_pending(writer_);
+    if (!packed.empty()) tx.on_commit([this, keys = std::move(packed)] { files_.committed(keys); });
+    return tx;
   }
 
   /// Runs `f(write_tx&)` as one unit of a group commit and returns its result once the
@@ -364,11 +353,15 @@ class store {
 
   void run_batch(std::vector<std::unique_ptr<store_detail::unit_base>>& batch) {
     std::exception_ptr batch_error;
+    std::vector<digest> packed;
     try {
       std::lock_guard wl(writer_mutex_);
       store_detail::immediate_transaction tx(writer_, profile_.options().busy_timeout);
       write_tx wtx(writer_, write_tx::in_batch_t{});
       if (guard_) guard_(wtx);
+      // Small repository objects put before these units were submitted: in the same
+      // transaction as the nodes that refer to them (see repository.hpp).
+      packed = files_.write_pending(writer_);
       for (auto& u : batch) {
         writer_.cached("SAVEPOINT tessera_unit")->run();
         try {
@@ -385,6 +378,7 @@ class store {
       }
       tx.commit();
       wtx.committed();
+      files_.committed(packed);
     } catch (...) {
       batch_error = std::current_exception();
     }

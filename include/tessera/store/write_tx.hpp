@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 #include <cstdint>
-#include <utility>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -60,7 +60,11 @@ class write_tx : public store_reader {
     tx_->commit();
     committed();
     if (lock_.owns_lock()) lock_.unlock();
+    if (on_commit_) std::exchange(on_commit_, nullptr)();
   }
+  /// Direct mode: `f` runs once this transaction has committed (the store tells its
+  /// repository that the objects written into it are in the database).
+  void on_commit(std::function<void()> f) { on_commit_ = std::move(f); }
   /// The transaction this write_tx wrote in has committed: what it learnt about the nodes
   /// it added is now true for good (the group committer calls it after a batch's COMMIT).
   void committed() noexcept {
@@ -847,6 +851,7 @@ class write_tx : public store_reader {
   std::unique_lock<std::mutex> lock_;
   std::unique_ptr<store_detail::immediate_transaction> tx_;
   bool batch_ = false;
+  std::function<void()> on_commit_;
 };
 
 }  // namespace tessera
