@@ -8,7 +8,10 @@
 //    before each repetition and after the last, each ratio uses the floors around its run).
 //    CPU per chain is split into tessera (all its threads), the commands it runs (the
 //    transport's shell, ps: its reaped children) and the rest of the machine (the jobs
-//    themselves, which are not tessera's children, and anything else running).
+//    themselves, which are not tessera's children, and anything else running). Two more
+//    floors, before and after: small files created per CPU second on the profile's
+//    filesystem, and the jobs alone (each chain's job submitted exactly as core.direct does,
+//    tessera free): what this machine allows for this workload.
 // 2. The same workload on the local SLURM (tests/services/slurm.sh starts it on 127.0.0.1
 //    and stops it; needs root and Debian's slurm-wlm + munge): SLURM is the bottleneck
 //    there, so the figure is tessera's share of the machine's CPU during the run.
@@ -17,7 +20,11 @@
 //   cmake --build <build> --target bench_calcjob_bench && <build>/benchmarks/calcjob_bench [chains (2000)] [reps (3)] [slurm chains (200; 0 skips)]
 //   (the target builds the plugins it loads: core.local, core.direct, core.slurm, core.arithmetic.add)
 //   TESSERA_BENCH_DIR=/some/dir to choose where the profile and the job folders go (default /tmp).
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,6 +41,7 @@
 #include <fmt/format.h>
 
 #include <tessera/calcjob/calc_job.hpp>
+#include <tessera/calcjob/shell_quote.hpp>
 #include <tessera/plugin/calcjobs.hpp>
 #include <tessera/tessera.hpp>
 
@@ -84,6 +92,64 @@ double file_creations_per_second(const fs::path& dir, int n) {
   }
   const double cpu = cpu_seconds(RUSAGE_SELF) - cpu0;
   return n / cpu;
+}
+
+// The third floor: the chain's job alone, started exactly as core.direct starts it (the
+// transport's `/bin/sh -c` running the plugin's own submit command: setsid, bash running the
+// plugin's job script, bash reading aiida.in), with its folder, input and script written
+// first, 2 jobs in flight per core: the chains/s this machine allows if tessera, its polls
+// and its database cost nothing. This process adopts the jobs (child subreaper) to wait for
+// them.
+double job_chains_per_second(const fs::path& dir, const plugin::registry& reg, int total) {
+  const auto sch = reg.make_scheduler("core.direct");
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const int in_flight_max = static_cast<int>(2 * cores);
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) throw std::runtime_error("prctl(PR_SET_CHILD_SUBREAPER) failed");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  int in_flight = 0;
+  bool failed = false;
+  const auto t0 = clock_type::now();
+  for (int i = 0; i < total && !failed; ++i) {
+    const auto work = dir / fmt::format("job-{}", i);
+    fs::create_directories(work);
+    std::ofstream(work / "aiida.in") << fmt::format("echo $(({} + {}))\n", i, 1);
+    calcjob::job_template jt;  // as calc_job's make_template fills it for core.arithmetic.add
+    jt.job_name = fmt::format("floor-{}", i);
+    jt.working_directory = work.string();
+    jt.argv = {"/bin/bash"};
+    jt.stdin_name = "aiida.in";
+    jt.stdout_name = "aiida.out";
+    jt.append_text = fmt::format("echo $? > {}\n", calcjob::shell_quote(calcjob::exit_status_file));
+    const auto script = (work / "_tessera_submit.sh").string();
+    std::ofstream(script) << sch->submit_script(jt);
+    std::string cmd = sch->submit_command(jt, script);
+    char* argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"), cmd.data(), nullptr};
+    pid_t sh = 0;
+    if (::posix_spawn(&sh, "/bin/sh", &fa, nullptr, argv, environ) != 0) {
+      failed = true;
+      break;
+    }
+    int status = 0;
+    ::waitpid(sh, &status, 0);
+    ++in_flight;
+    while (in_flight >= in_flight_max) {
+      if (::waitpid(-1, &status, 0) <= 0) {
+        failed = true;
+        break;
+      }
+      --in_flight;
+    }
+  }
+  int status = 0;
+  while (in_flight > 0 && ::waitpid(-1, &status, 0) > 0) --in_flight;
+  const double seconds = seconds_since(t0);
+  posix_spawn_file_actions_destroy(&fa);
+  (void)::prctl(PR_SET_CHILD_SUBREAPER, 0);
+  if (failed) throw std::runtime_error("job floor: cannot start or wait for a job");
+  if (!fs::exists(dir / fmt::format("job-{}", total - 1) / "aiida.out")) throw std::runtime_error("job floor: the jobs did not run");
+  return total / seconds;
 }
 
 // Files and folders under `dir` (the job folders and the profile's repository objects).
@@ -140,6 +206,7 @@ bool direct_part(const fs::path& root, const plugin::registry& reg, int chains, 
   // ~18,000 files made the next one up to a third slower: a cost of the benchmark's own
   // clean-up, not of the workload.
   std::vector<double> file_floors{file_creations_per_second(root / "files-floor-0", 2000)};
+  std::vector<double> job_floors{job_chains_per_second(root / "jobs-floor-0", reg, 1000)};
   std::vector<double> procs, ratios, self_us, child_us, rest_us, share, entries;
   bool all_ok = true;
   for (int rep = 0; rep < reps; ++rep) {
@@ -174,6 +241,7 @@ bool direct_part(const fs::path& root, const plugin::registry& reg, int chains, 
   figure("direct_rest_of_machine_cpu_per_chain", median(rest_us), "us (the jobs: setsid and their bash processes, and anything else running)");
   figure("direct_tessera_share_of_machine_cpu", median(share), "%");
   file_floors.push_back(file_creations_per_second(root / "files-floor-1", 2000));
+  job_floors.push_back(job_chains_per_second(root / "jobs-floor-1", reg, 1000));
   figure("direct_files_and_folders_created_per_chain", median(entries), "(job folder and files, repository objects stored as files)");
   figure("floor_file_creations_per_second", median(file_floors),
          "files/s of CPU time (open, write, close, on the profile's filesystem; before and after)");
@@ -185,6 +253,10 @@ bool direct_part(const fs::path& root, const plugin::registry& reg, int chains, 
   figure("direct_ceiling_processes_per_second", ceiling,
          "processes/s (2 bash starts and the files per chain at the floors, tessera free)");
   figure("direct_share_of_ceiling", 100.0 * median(procs) / ceiling, "%");
+  figure("floor_job_chains_per_second", median(job_floors),
+         "chains/s (each chain's job alone, submitted as core.direct does, tessera free; before and after)");
+  figure("floor_job_processes_per_second", 3 * median(job_floors), "processes/s (the same, 3 processes per chain)");
+  figure("direct_share_of_job_floor", 100.0 * median(procs) / 3 / median(job_floors), "% (tessera's chains/s over the jobs' own)");
   return all_ok;
 }
 
