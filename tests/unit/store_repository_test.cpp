@@ -278,9 +278,8 @@ TEST(StorePackedObjects, ObjectsAreDurableWithTheNodesThatReferToThem) {
     ::waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   };
-  hasher h1, h2, h3;
+  hasher h1, h3;
   h1.update(std::string_view("never referred to"));
-  h2.update(std::string_view("referred to"));
   h3.update(std::string_view("put before a clean close"));
   std::int64_t pk = 0;
   int pipefd[2];
@@ -294,8 +293,23 @@ TEST(StorePackedObjects, ObjectsAreDurableWithTheNodesThatReferToThem) {
     if (::write(pipefd[1], &ref.pk, sizeof ref.pk) != static_cast<ssize_t>(sizeof ref.pk)) ::_exit(1);
   });
   ASSERT_EQ(::read(pipefd[0], &pk, sizeof pk), static_cast<ssize_t>(sizeof pk));
-  ::close(pipefd[0]);
-  ::close(pipefd[1]);
+  // objects put while the transaction that refers to them is open, with no write after it:
+  // a group-commit unit, a direct transaction
+  child([&] {
+    auto* st = new store(profile);
+    const auto ref = st->write([&](write_tx& tx) { return tx.add_data(st->files().add_bytes("put in a unit", "u.txt")); });
+    if (::write(pipefd[1], &ref.pk, sizeof ref.pk) != static_cast<ssize_t>(sizeof ref.pk)) ::_exit(1);
+  });
+  child([&] {
+    auto* st = new store(profile);
+    auto tx = st->begin_write();
+    const auto ref = tx.add_data(st->files().add_bytes("put in a direct transaction", "d.txt"));
+    tx.commit();
+    if (::write(pipefd[1], &ref.pk, sizeof ref.pk) != static_cast<ssize_t>(sizeof ref.pk)) ::_exit(1);
+  });
+  std::int64_t pks[3] = {pk, 0, 0};
+  ASSERT_EQ(::read(pipefd[0], &pks[1], sizeof pk), static_cast<ssize_t>(sizeof pk));
+  ASSERT_EQ(::read(pipefd[0], &pks[2], sizeof pk), static_cast<ssize_t>(sizeof pk));
   child([&] {
     store st(profile);
     (void)st.files().put("put before a clean close");
@@ -303,6 +317,10 @@ TEST(StorePackedObjects, ObjectsAreDurableWithTheNodesThatReferToThem) {
   store st(profile);
   EXPECT_TRUE(st.files().contains(h1.finish()));  // went in with the node's transaction
   EXPECT_EQ(st.files().read(st.read().load<SinglefileData>(pk)), "referred to");
+  EXPECT_EQ(st.files().read(st.read().load<SinglefileData>(pks[1])), "put in a unit");
+  EXPECT_EQ(st.files().read(st.read().load<SinglefileData>(pks[2])), "put in a direct transaction");
+  ::close(pipefd[0]);
+  ::close(pipefd[1]);
   EXPECT_TRUE(st.files().contains(h3.finish()));  // the destructor wrote it
   hasher h4;
   h4.update(std::string_view("never referred to, put after the last write"));

@@ -5,9 +5,9 @@
 // attributes. Two places, one key space:
 //   small objects (<= pack_limit bytes) of a store's repository: table repository_object of
 //     the profile's database. put() keeps them pending in memory and the store writes them
-//     into its next write transaction, so they are as durable as, and never less durable
-//     than, the nodes that refer to them (those are committed later, or in the same
-//     transaction). Why: the outputs of a calcjob are mostly a few bytes, and on a filesystem
+//     into the next write transaction it commits (just before COMMIT), so they are committed
+//     with, or before, any node that refers to them — also when the put happened inside that
+//     transaction. Why: the outputs of a calcjob are mostly a few bytes, and on a filesystem
 //     a file each costs an inode, two fsyncs and a rename (measured: most of the engine's CPU
 //     per calcjob on this machine's ext4); AiiDA's disk-objectstore packs them too.
 //   other objects (and every object of a repository without a database, and objects written

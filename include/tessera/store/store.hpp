@@ -164,9 +164,11 @@ class store {
   /// A direct write transaction (BEGIN IMMEDIATE); commit() it, or it rolls back.
   [[nodiscard]] write_tx begin_write() {
     write_tx tx(writer_, writer_mutex_, profile_.options().busy_timeout);
-    // Small repository objects put so far go in with it (see repository.hpp).
-    auto packed = files_.write_pending(writer_);
-    if (!packed.empty()) tx.on_commit([this, keys = std::move(packed)] { files_.committed(keys); });
+    // Small repository objects put before its COMMIT, even while it was open, go in with it
+    // (see repository.hpp).
+    auto keys = std::make_shared<std::vector<digest>>();
+    tx.around_commit([this, keys] { *keys = files_.write_pending(writer_); },
+                     [this, keys] { files_.committed(*keys); });
     return tx;
   }
 
@@ -359,9 +361,6 @@ class store {
       store_detail::immediate_transaction tx(writer_, profile_.options().busy_timeout);
       write_tx wtx(writer_, write_tx::in_batch_t{});
       if (guard_) guard_(wtx);
-      // Small repository objects put before these units were submitted: in the same
-      // transaction as the nodes that refer to them (see repository.hpp).
-      packed = files_.write_pending(writer_);
       for (auto& u : batch) {
         writer_.cached("SAVEPOINT tessera_unit")->run();
         try {
@@ -376,6 +375,9 @@ class store {
           u->fail(std::current_exception());
         }
       }
+      // Small repository objects put before these units were submitted, or by the units
+      // themselves: in the same transaction as the nodes that refer to them (repository.hpp).
+      packed = files_.write_pending(writer_);
       tx.commit();
       wtx.committed();
       files_.committed(packed);

@@ -57,14 +57,19 @@ class write_tx : public store_reader {
       throw store_error("commit() called inside a group-commit unit: the group committer commits the batch");
     }
     if (!tx_ || !tx_->active()) throw store_error("commit() of a write transaction that already ended");
+    if (before_commit_) before_commit_();  // throws: nothing committed, the destructor rolls back
     tx_->commit();
     committed();
     if (lock_.owns_lock()) lock_.unlock();
-    if (on_commit_) std::exchange(on_commit_, nullptr)();
+    if (after_commit_) std::exchange(after_commit_, nullptr)();
   }
-  /// Direct mode: `f` runs once this transaction has committed (the store tells its
-  /// repository that the objects written into it are in the database).
-  void on_commit(std::function<void()> f) { on_commit_ = std::move(f); }
+  /// Direct mode: `before` runs inside the transaction just before COMMIT, `after` once it
+  /// committed (the store writes its repository's pending objects in, then tells the
+  /// repository they are in the database).
+  void around_commit(std::function<void()> before, std::function<void()> after) {
+    before_commit_ = std::move(before);
+    after_commit_ = std::move(after);
+  }
   /// The transaction this write_tx wrote in has committed: what it learnt about the nodes
   /// it added is now true for good (the group committer calls it after a batch's COMMIT).
   void committed() noexcept {
@@ -851,7 +856,8 @@ class write_tx : public store_reader {
   std::unique_lock<std::mutex> lock_;
   std::unique_ptr<store_detail::immediate_transaction> tx_;
   bool batch_ = false;
-  std::function<void()> on_commit_;
+  std::function<void()> before_commit_;
+  std::function<void()> after_commit_;
 };
 
 }  // namespace tessera
