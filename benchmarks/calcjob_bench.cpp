@@ -168,6 +168,7 @@ struct run_figures {
   double self_cpu = 0;      // tessera, all threads
   double children_cpu = 0;  // commands tessera ran and reaped (shell, ps / sbatch, squeue)
   double machine_cpu = 0;   // the whole machine
+  double submit_commands = 0;  // shell commands that submitted the jobs (batched or alone)
   int ok = 0;
 };
 
@@ -193,6 +194,8 @@ run_figures run_chains(store& st, const plugin::registry& reg, const std::string
   f.self_cpu = cpu_seconds(RUSAGE_SELF) - cpu0;
   f.children_cpu = cpu_seconds(RUSAGE_CHILDREN) - child0;
   f.machine_cpu = machine_busy_seconds() - all0;
+  const auto& q = calcjob::services::of(r).queue_for(label);
+  f.submit_commands = static_cast<double>(q.batches() + static_cast<std::uint64_t>(chains) - q.batched_commands());
   if (f.ok != chains) {
     fmt::print(stderr, "calcjob_bench: only {} of {} chains on '{}' finished with the right result\n", f.ok, chains, label);
   }
@@ -210,7 +213,7 @@ bool direct_part(const fs::path& root, const plugin::registry& reg, int chains, 
   // clean-up, not of the workload.
   std::vector<double> file_floors{file_creations_per_second(root / "files-floor-0", 2000)};
   std::vector<double> job_floors{job_chains_per_second(root / "jobs-floor-0", reg, 1000)};
-  std::vector<double> procs, ratios, self_us, child_us, rest_us, share, entries;
+  std::vector<double> procs, ratios, self_us, child_us, rest_us, share, entries, jobs_per_submit;
   bool all_ok = true;
   for (int rep = 0; rep < reps; ++rep) {
     const auto dir = root / fmt::format("direct-{}", rep);
@@ -231,6 +234,7 @@ bool direct_part(const fs::path& root, const plugin::registry& reg, int chains, 
     child_us.push_back(f.children_cpu / chains * 1e6);
     rest_us.push_back((f.machine_cpu - f.self_cpu - f.children_cpu) / chains * 1e6);
     share.push_back(100.0 * f.self_cpu / f.machine_cpu);
+    jobs_per_submit.push_back(chains / f.submit_commands);
     fmt::print("# repetition {}: {:.2f} s, {:.0f} processes/s, floor {:.0f} spawns/s\n", rep + 1, f.seconds,
                procs.back(), floor);
   }
@@ -243,6 +247,7 @@ bool direct_part(const fs::path& root, const plugin::registry& reg, int chains, 
   figure("direct_commands_cpu_per_chain", median(child_us), "us (the transport's shell and ps: reaped by tessera)");
   figure("direct_rest_of_machine_cpu_per_chain", median(rest_us), "us (the jobs: setsid and their bash processes, and anything else running)");
   figure("direct_tessera_share_of_machine_cpu", median(share), "%");
+  figure("direct_jobs_per_submit_command", median(jobs_per_submit), "jobs (submissions due at once run as one shell command)");
   file_floors.push_back(file_creations_per_second(root / "files-floor-1", 2000));
   job_floors.push_back(job_chains_per_second(root / "jobs-floor-1", reg, 1000));
   figure("direct_files_and_folders_created_per_chain", median(entries), "(job folder and files, repository objects stored as files)");

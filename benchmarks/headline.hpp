@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -32,7 +33,9 @@ using tessera::examples::add_chain;  // examples/arithmetic_add_chain.hpp
 
 /// A computer that runs jobs on this machine: core.direct over core.local, jobs under
 /// `workdir`, one `ps` for all jobs every `poll_interval` seconds (ps reads the process
-/// table: polling much more often costs more CPU than the jobs themselves).
+/// table: polling much more often costs more CPU than the jobs themselves). The environment
+/// variable TESSERA_BENCH_BATCH_COMMANDS sets the computer's `batch_commands` (1: every
+/// submission its own shell), to compare.
 inline void add_local_computer(store& st, const std::string& label, const std::filesystem::path& workdir,
                                double poll_interval = 0.2) {
   st.write([&](write_tx& tx) {
@@ -43,6 +46,7 @@ inline void add_local_computer(store& st, const std::string& label, const std::f
     c.scheduler = "core.direct";
     c.workdir = workdir.string();
     c.settings = {{"poll_interval", poll_interval}};
+    if (const char* b = std::getenv("TESSERA_BENCH_BATCH_COMMANDS")) c.settings["batch_commands"] = std::atoi(b);
     (void)tx.add_computer(c);
   });
 }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <tessera/calcjob/calc_job.hpp>
@@ -112,7 +113,13 @@ struct faults {
   std::atomic<bool> fail_writes{false};   // write_file throws
   std::atomic<bool> lose_submit_reply{false};  // the submit command runs, then the connection "drops"
   std::atomic<int> fail_opens{0};         // this many open() calls throw
-  std::atomic<int> submits{0};            // submit commands that ran
+  std::atomic<bool> lose_batched_submit_reply_once{false};  // the next command submitting 2+ jobs
+  std::atomic<bool> hold_submits{false};  // submit commands wait (before they run) while set
+  std::atomic<int> held_submits{0};       // submit commands waiting now
+  std::atomic<int> submits{0};            // jobs submitted (one command may submit several)
+  std::atomic<int> submit_commands{0};    // commands that submitted jobs
+  std::atomic<int> most_submits_in_one_command{0};
+  std::atomic<std::size_t> longest_submit_command{0};  // bytes
   std::atomic<int> polls{0};              // status commands that ran
   std::atomic<int> failures{0};           // operations that threw
   std::atomic<int> in_flight{0}, max_in_flight{0};  // operations running at once
@@ -157,15 +164,36 @@ class faulty_transport final : public calcjob::transport {
   unsigned max_concurrency() const override { return inner_->max_concurrency(); }
   calcjob::command_result exec_command(std::string_view c, std::optional<std::string_view> in) override {
     check("exec_command");
-    const bool submit = c.find("setsid /bin/bash") != std::string_view::npos;
+    // Submissions come alone or batched (several in one command).
+    int submits = 0;
+    for (auto at = c.find("setsid /bin/bash"); at != std::string_view::npos; at = c.find("setsid /bin/bash", at + 1)) {
+      ++submits;
+    }
     const bool poll = c.find("ps -o pid=,stat=") != std::string_view::npos;
     if (poll) ++f_->polls;
     counted busy(f_->in_flight, f_->max_in_flight);
     std::optional<counted> polling;
     if (poll) polling.emplace(f_->polls_in_flight, f_->max_polls_in_flight);
+    if (submits > 0 && f_->hold_submits) {
+      ++f_->held_submits;
+      while (f_->hold_submits) std::this_thread::sleep_for(5ms);
+      --f_->held_submits;
+    }
     auto r = inner_->exec_command(c, in);
-    if (submit) {
-      ++f_->submits;
+    if (submits > 0) {
+      if (f_->lose_batched_submit_reply_once && submits > 1 && f_->lose_batched_submit_reply_once.exchange(false)) {
+        f_->submits += submits;
+        ++f_->submit_commands;
+        fail("reply of a batched submit command");
+      }
+      f_->submits += submits;
+      ++f_->submit_commands;
+      std::size_t longest = f_->longest_submit_command.load();
+      while (c.size() > longest && !f_->longest_submit_command.compare_exchange_weak(longest, c.size())) {
+      }
+      int most = f_->most_submits_in_one_command.load();
+      while (submits > most && !f_->most_submits_in_one_command.compare_exchange_weak(most, submits)) {
+      }
       if (f_->lose_submit_reply) fail("reply of the submit command");
     }
     return r;
@@ -272,16 +300,19 @@ class CalcjobLifecycle : public ::testing::Test {
     auto serial = settings;
     serial["transport_concurrency"] = 1;
     add_computer("serial", serial);
+    auto unbatched = settings;
+    unbatched["batch_commands"] = 1;
+    add_computer("unbatched", unbatched);
   }
 
-  void add_computer(const std::string& label, const nlohmann::json& settings) {
+  void add_computer(const std::string& label, const nlohmann::json& settings, std::string workdir = {}) {
     st->write([&](write_tx& tx) {
       computer_spec c;
       c.label = label;
       c.hostname = "localhost";
       c.transport = "core.local";
       c.scheduler = "core.direct";
-      c.workdir = (dir.path() / "work" / label).string();
+      c.workdir = workdir.empty() ? (dir.path() / "work" / label).string() : workdir;
       c.settings = settings;
       (void)tx.add_computer(c);
     });
@@ -304,6 +335,33 @@ class CalcjobLifecycle : public ::testing::Test {
   }
   static port_values add_inputs(std::int64_t x, std::int64_t y, const InstalledCode& code) {
     return spec::inputs_for<arithmetic_add>().set<"x">(Int{x}).set<"y">(Int{y}).set<"code">(code).values();
+  }
+
+  // Submits `n` jobs while every submit command is held (before it runs): the queue's 4
+  // threads wait in one each, so the submissions of the other jobs pile up, due at once, and
+  // run together once let go (as many jobs ready at once do in a busy runner).
+  std::vector<std::int64_t> submit_with_submissions_held(runner& r, int n, const std::string& computer,
+                                                         const std::string& prepend = {}) {
+    fault->hold_submits = true;
+    std::vector<port_values> sets;
+    for (int i = 0; i < n; ++i) sets.push_back(add_inputs(i, 100, bash(computer, prepend)));
+    auto pks = submit_all<arithmetic_add>(r, sets);
+    EXPECT_TRUE(eventually([&] {
+      return std::all_of(pks.begin(), pks.end(), [&](std::int64_t pk) { return stage_of(pk) == "submit"; });
+    }));
+    std::this_thread::sleep_for(300ms);  // the last jobs' submit tasks reach the queue
+    EXPECT_GE(fault->held_submits, 1);
+    fault->hold_submits = false;
+    return pks;
+  }
+
+  // Job i of submit_with_submissions_held finished with i + 100.
+  void expect_sums(runner& r, const std::vector<std::int64_t>& pks) {
+    for (std::size_t i = 0; i < pks.size(); ++i) {
+      auto res = r.wait(pks[i]);
+      ASSERT_TRUE(res.ok()) << res.exit_message << "\n" << log_text(pks[i]);
+      EXPECT_EQ(res.get<Int>("sum").value(), Int{static_cast<std::int64_t>(i) + 100});
+    }
   }
 
   nlohmann::json attributes(std::int64_t pk) { return st->read().node(pk).attributes; }
@@ -503,6 +561,67 @@ TEST_F(CalcjobLifecycle, TransportConcurrencyOneRunsTasksOneAtATime) {
   }
   EXPECT_EQ(calcjob::services::of(*r).queue_for("serial").threads(), 1u);
   EXPECT_EQ(fault->max_in_flight, 1);
+}
+
+// ---- submissions due at once run as one command ----
+
+TEST_F(CalcjobLifecycle, SubmissionsDueAtOnceRunAsOneCommand) {
+  auto r = make_runner();
+  const auto pks = submit_with_submissions_held(*r, 12, "localhost");
+  expect_sums(*r, pks);
+  EXPECT_EQ(fault->submits, 12);
+  EXPECT_LT(fault->submit_commands, 12);
+  EXPECT_GE(fault->most_submits_in_one_command, 2);
+  std::set<long> pids;
+  for (auto pk : pks) pids.insert(job_pid(pk));
+  EXPECT_EQ(pids.size(), pks.size());  // each its own job
+  EXPECT_FALSE(pids.contains(0));
+  auto& q = calcjob::services::of(*r).queue_for("localhost");
+  EXPECT_GE(q.batches(), 1u);
+  EXPECT_GE(q.batched_commands(), 2u);
+}
+
+TEST_F(CalcjobLifecycle, ABatchTooLongForOneCommandLineIsSplit) {
+  // Job folders ~2,000 characters deep: 20 submit commands of ~4 KiB each do not fit in one
+  // 64 KiB batch.
+  std::string deep = (dir.path() / "work" / "deep").string();
+  for (char c = 'a'; c < 'a' + 10; ++c) deep += "/" + std::string(200, c);
+  add_computer("deep", {{"poll_interval", 0.05}, {"retry_initial_interval", 0.1}, {"safe_interval", 0.0}}, deep);
+  auto r = make_runner();
+  const auto pks = submit_with_submissions_held(*r, 20, "deep");
+  expect_sums(*r, pks);
+  EXPECT_EQ(fault->submits, 20);
+  EXPECT_GE(fault->longest_submit_command, 4000u);
+  EXPECT_LE(fault->longest_submit_command, 70000u);
+  EXPECT_GE(fault->most_submits_in_one_command, 2);
+  EXPECT_LT(fault->most_submits_in_one_command, 16);
+  EXPECT_GE(calcjob::services::of(*r).queue_for("deep").batches(), 2u);
+}
+
+TEST_F(CalcjobLifecycle, BatchCommandsOneSubmitsEachJobAlone) {
+  auto r = make_runner();
+  const auto pks = submit_with_submissions_held(*r, 8, "unbatched");
+  expect_sums(*r, pks);
+  EXPECT_EQ(fault->submits, 8);
+  EXPECT_EQ(fault->submit_commands, 8);
+  EXPECT_EQ(fault->most_submits_in_one_command, 1);
+  EXPECT_EQ(calcjob::services::of(*r).queue_for("unbatched").batches(), 0u);
+}
+
+TEST_F(CalcjobLifecycle, ALostBatchReplyRetriesEachJobAloneAndFindsItByName) {
+  // The batch runs (every job starts), then the connection drops before its reply: each
+  // calcjob's submission is retried alone, finds its job by name and submits nothing again.
+  fault->lose_batched_submit_reply_once = true;
+  auto r = make_runner();
+  const auto pks = submit_with_submissions_held(*r, 12, "localhost", "sleep 1");
+  expect_sums(*r, pks);
+  EXPECT_FALSE(fault->lose_batched_submit_reply_once);  // it happened
+  EXPECT_EQ(fault->failures, 1);
+  EXPECT_EQ(fault->submits, 12);  // found by name: no job submitted twice
+  std::set<long> pids;
+  for (auto pk : pks) pids.insert(job_pid(pk));
+  EXPECT_EQ(pids.size(), pks.size());
+  EXPECT_FALSE(pids.contains(0));
 }
 
 // ---- restarts: stop the runner with the process in each stage, resume, one job only ----

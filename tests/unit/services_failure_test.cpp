@@ -166,6 +166,30 @@ class services_failure : public tessera_test::calcjob_on_slurm {
   std::vector<std::string> job_names;
 };
 
+// ---- many submissions at once: batched over one SSH channel, each job once ----
+
+TEST_F(services_failure, jobs_due_at_once_are_submitted_in_one_ssh_command_each_once) {
+  std::string skip;
+  const auto sshd = service("sshd", skip);
+  if (sshd.empty()) GTEST_SKIP() << skip;
+  add_computer("core.ssh", tessera_test::ssh_settings(sshd));
+  make_runner();
+  // One connection, one task at a time (core.ssh): the eight uploads, queued first, run
+  // before any submission, so the submissions pile up behind them and go as batches.
+  std::vector<port_values> sets;
+  for (int i = 0; i < 8; ++i) sets.push_back(logged_inputs(i, 10, 0));
+  const auto pks = submit_all<arithmetic_add>(*r, sets);
+  for (auto pk : pks) (void)job_name(pk);
+  for (auto pk : pks) (void)r->wait(pk);
+  for (std::size_t i = 0; i < pks.size(); ++i) expect_done_once(pks[i], static_cast<std::int64_t>(i) + 10);
+  auto& q = calcjob::services::of(*r).queue_for("cluster");
+  EXPECT_GE(q.batches(), 1u);
+  EXPECT_GE(q.batched_commands(), 2u);
+  EXPECT_EQ(q.connections_opened(), 1u);
+  std::cout << "sbatch commands batched: " << q.batched_commands() << " in " << q.batches() << " SSH commands (of "
+            << pks.size() << " jobs)\n";
+}
+
 // ---- sshd stopped mid-run ----
 
 class services_ssh_outage : public services_failure {

@@ -144,6 +144,9 @@ struct queue_op {
   std::string name;
   std::function<void(calcjob::transport&, calcjob::scheduler&)> work;
   std::shared_ptr<std::atomic<bool>> cancelled;
+  // Or, for a task that ends in one command (a submission): see transport_queue::task.
+  std::function<std::optional<std::string>(calcjob::transport&, calcjob::scheduler&)> prepare{};
+  std::function<void(const calcjob::command_result&, calcjob::scheduler&)> finish{};
   std::exception_ptr error{};
   int attempts = 0;
 
@@ -153,6 +156,8 @@ struct queue_op {
     transport_queue::task t;
     t.name = name;
     t.work = std::move(work);
+    t.prepare = std::move(prepare);
+    t.finish = std::move(finish);
     t.cancelled = cancelled;
     t.done = [&rr, pk = s.pk, gen = s.gen, h, this](std::exception_ptr e, int n) {
       rr.post([&rr, pk, gen, h, this, e, n] {
@@ -467,23 +472,27 @@ task<void> calc_job_instance<Self>::submit(runner& r, slot& s) {
   auto found = std::make_shared<std::string>();
   auto ran = std::make_shared<bool>(false);
   auto first = std::make_shared<bool>(!check_first);
-  queue_op op{r, s, *queue_, std::string("submit"),
-              [jt, found, ran, first](calcjob::transport& t, calcjob::scheduler& sch) {
+  // A command task: the queue may run this job's submit command together with other jobs'.
+  queue_op op{r, s, *queue_, std::string("submit"), nullptr, cancelled_,
+              [jt, found, ran, first](calcjob::transport& t,
+                                      calcjob::scheduler& sch) -> std::optional<std::string> {
                 if (!*first) {
                   // It may have been submitted before the job id was recorded: find it by name.
                   if (auto ids = sch.find_by_name(t, jt.job_name); !ids.empty()) {
                     *found = ids.front();
-                    return;
+                    return std::nullopt;
                   }
                   if (t.path_exists(calcjob::transport::join(jt.working_directory, jt.scheduler_stdout))) {
                     *ran = true;  // it already ran and is gone
-                    return;
+                    return std::nullopt;
                   }
                 }
                 *first = false;  // from here on, a failure may follow a submission
-                *found = sch.submit(t, jt);
+                return sch.prepare_submit(t, jt);
               },
-              cancelled_};
+              [found](const calcjob::command_result& res, calcjob::scheduler& sch) {
+                *found = sch.parse_submit_output(res);
+              }};
   co_await op;
   if (op.error) {
     co_await pause_after(r, s, "submit", op.attempts, op.error);

@@ -10,6 +10,8 @@
 //   "retry_max_attempts": 5      attempts before the process is paused
 //   "transport_concurrency": 4   transport tasks run at once on the one connection, when the
 //                                transport allows it (core.local does; core.ssh: always 1)
+//   "batch_commands": 64         submissions due at once that run as one shell command (one
+//                                shell start, one SSH channel); 1: each alone
 // Defaults follow AiiDA's; a local transport gets no safe interval.
 #include <chrono>
 #include <string>
@@ -30,6 +32,7 @@ struct computer_settings {
   std::chrono::milliseconds retry_initial_interval{20000};
   int retry_max_attempts = 5;
   int transport_concurrency = 4;
+  int batch_commands = 64;
 
   static computer_settings of(const computer_record& c) {
     computer_settings s;
@@ -56,6 +59,7 @@ struct computer_settings {
     };
     at_least_one("retry_max_attempts", s.retry_max_attempts);
     at_least_one("transport_concurrency", s.transport_concurrency);
+    at_least_one("batch_commands", s.batch_commands);
     for (const char* key : {"transport", "scheduler"}) {
       if (!j.contains(key)) continue;
       if (!j[key].is_object()) {

@@ -55,13 +55,20 @@ class scheduler {
 
   // ---- through a transport ----
 
-  /// Writes the script into the working directory as `script_name` and submits it.
-  std::string submit(transport& t, const job_template& job, const std::string& script_name = "_tessera_submit.sh") const {
+  /// Writes the script into the working directory as `script_name` and returns the command
+  /// that submits it (the transport queue runs the commands of many jobs as one).
+  std::string prepare_submit(transport& t, const job_template& job,
+                             const std::string& script_name = "_tessera_submit.sh") const {
     const std::string path = transport::join(job.working_directory, script_name);
     t.makedirs(job.working_directory);
     t.write_file(path, submit_script(job));
     t.chmod(path, 0755);
-    return parse_submit_output(t.exec_command(submit_command(job, path)));
+    return submit_command(job, path);
+  }
+
+  /// prepare_submit, then the command: the job id.
+  std::string submit(transport& t, const job_template& job, const std::string& script_name = "_tessera_submit.sh") const {
+    return parse_submit_output(t.exec_command(prepare_submit(t, job, script_name)));
   }
 
   std::map<std::string, job_state> status(transport& t, std::span<const std::string> ids) const {

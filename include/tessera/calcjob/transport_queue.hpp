@@ -9,6 +9,10 @@
 // reopened no sooner). A failed task is retried with exponential back-off
 // (computer_settings); after its last attempt its callback gets the error, and the calcjob
 // pauses. Tasks of a killed process are cancelled (skipped) before they run again.
+// Tasks that end in one shell command (submissions) are batched: the commands of the tasks
+// of that name due at once run as ONE command (detail/command_batch.hpp), up to the setting
+// `batch_commands`; a task's first attempt only, so a retry runs alone and a command that
+// fails the batch is found out by itself.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -18,6 +22,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -25,7 +31,10 @@
 
 #include <pthread.h>
 
+#include <fmt/format.h>
+
 #include <tessera/calcjob/computer_settings.hpp>
+#include <tessera/calcjob/detail/command_batch.hpp>
 #include <tessera/calcjob/job_manager.hpp>
 #include <tessera/calcjob/scheduler.hpp>
 #include <tessera/calcjob/transport.hpp>
@@ -41,6 +50,11 @@ class transport_queue {
   struct task {
     std::string name;  // "upload", "submit", ...: named in log messages
     std::function<void(transport&, scheduler&)> work;
+    /// Instead of `work`, a task that ends in one shell command: `prepare` does what comes
+    /// before it and returns the command (nothing: there is none to run, the task is done);
+    /// `finish` reads its result (and throws when it failed). Such tasks may be batched.
+    std::function<std::optional<std::string>(transport&, scheduler&)> prepare;
+    std::function<void(const command_result&, scheduler&)> finish;
     /// Called on the queue's thread once: error null on success, else the last attempt's.
     std::function<void(std::exception_ptr, int attempts)> done;
     std::shared_ptr<std::atomic<bool>> cancelled;  // set: skip (the process was killed)
@@ -116,6 +130,15 @@ class transport_queue {
     std::lock_guard lk(m_);
     return jobs_.polls();
   }
+  /// Commands run as part of a batch of two or more, and those batches.
+  std::uint64_t batched_commands() const {
+    std::lock_guard lk(m_);
+    return batched_commands_;
+  }
+  std::uint64_t batches() const {
+    std::lock_guard lk(m_);
+    return batches_;
+  }
   /// Threads running tasks now (1, or up to transport_concurrency once the transport said it
   /// allows several operations at once).
   std::size_t threads() const {
@@ -158,9 +181,13 @@ class transport_queue {
         for (const auto& n : notes) n();
         lk.lock();
       } else if (task_due) {
-        auto node = tasks_.extract(tasks_.begin());
+        auto batch = take_due_tasks(now);
         lk.unlock();
-        run_task(std::move(node.mapped()));
+        if (batchable(batch.front())) {
+          run_batch(std::move(batch));
+        } else {
+          run_task(std::move(batch.front()));
+        }
         lk.lock();
       } else {
         auto wake = clock::time_point::max();
@@ -175,16 +202,131 @@ class transport_queue {
     }
   }
 
+  // A command task on its first attempt, when batches are on.
+  bool batchable(const task& t) const { return t.prepare && t.attempt == 0 && settings_.batch_commands > 1; }
+
+  // Under m_: the first due task, and when it is batchable the other batchable due tasks of
+  // its name, in order, up to `batch_commands`. No batch waits for more tasks to come: a lone
+  // task is not delayed, and tasks that become due while the queue's threads are busy pile up
+  // and go together.
+  std::vector<task> take_due_tasks(clock::time_point now) {
+    std::vector<task> out;
+    out.push_back(std::move(tasks_.extract(tasks_.begin()).mapped()));
+    const task& first = out.front();
+    if (!batchable(first)) return out;
+    for (auto it = tasks_.begin(); it != tasks_.end() && it->first <= now &&
+                                   out.size() < static_cast<std::size_t>(settings_.batch_commands);) {
+      const task& t = it->second;
+      if (batchable(t) && t.name == first.name) {
+        out.push_back(std::move(tasks_.extract(it++).mapped()));
+      } else {
+        ++it;
+      }
+    }
+    return out;
+  }
+
   void run_task(task t) {
     if (t.cancelled && t.cancelled->load()) return;
     std::exception_ptr error;
     try {
       ensure_open();
-      t.work(*transport_, *scheduler_);
+      if (t.prepare) {
+        if (auto command = t.prepare(*transport_, *scheduler_)) t.finish(transport_->exec_command(*command), *scheduler_);
+      } else {
+        t.work(*transport_, *scheduler_);
+      }
     } catch (...) {
       error = std::current_exception();
       after_failure(error);
     }
+    complete(std::move(t), error);
+  }
+
+  // Command tasks: each prepares alone (its failure is its own), then their commands run as
+  // one; each reads its own result. When the batch itself fails (the connection dropped),
+  // every command in it failed this attempt: some may have run, which the task's retry must
+  // allow for (a submission finds its job by name first).
+  void run_batch(std::vector<task> batch) {
+    enum class at { waiting, skipped, settled, queued };  // settled: done, or failed alone
+    std::vector<at> where(batch.size(), at::waiting);
+    std::vector<std::exception_ptr> errors(batch.size());
+    std::vector<std::size_t> queued;  // tasks whose command is in the batch, in its order
+    std::vector<std::string> commands;
+    try {
+      ensure_open();
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i].cancelled && batch[i].cancelled->load()) {
+          where[i] = at::skipped;
+          continue;
+        }
+        try {
+          if (auto command = batch[i].prepare(*transport_, *scheduler_)) {
+            where[i] = at::queued;
+            queued.push_back(i);
+            commands.push_back(std::move(*command));
+          } else {
+            where[i] = at::settled;
+          }
+        } catch (...) {
+          errors[i] = std::current_exception();
+          where[i] = at::settled;
+          after_failure(errors[i]);
+          if (!transport_->is_open()) throw;  // the connection is gone: the others cannot run either
+        }
+      }
+      // In runs of at most max_batch_bytes of script: a command line has limits (Linux: 128
+      // KiB per argument; SSH servers cap a request's size).
+      for (std::size_t first = 0; first < commands.size();) {
+        std::size_t end = first, bytes = 0;
+        do {
+          bytes += commands[end].size() + 256;
+          ++end;
+        } while (end < commands.size() && bytes + commands[end].size() + 256 <= max_batch_bytes);
+        const std::span<const std::string> part(commands.data() + first, end - first);
+        command_result whole;
+        std::vector<std::optional<command_result>> results;
+        if (part.size() == 1) {  // alone: as it is
+          results.emplace_back(whole = transport_->exec_command(part.front()));
+        } else {
+          const auto marker = detail::batch_marker();
+          whole = transport_->exec_command(detail::batch_script(part, marker));
+          results = detail::split_batch_output(whole, marker, part.size());
+          std::lock_guard lk(m_);
+          ++batches_;
+          batched_commands_ += part.size();
+        }
+        for (std::size_t k = first; k < end; ++k) {
+          const auto i = queued[k];
+          where[i] = at::settled;
+          try {
+            if (!results[k - first]) {
+              throw transport_error(fmt::format(
+                  "computer '{}': the {} command ran in a batch of {} whose output has no complete record of it "
+                  "(batch exit status {}): {}",
+                  computer_, batch[i].name, part.size(), whole.exit_status, whole.stderr_text));
+            }
+            batch[i].finish(*results[k - first], *scheduler_);
+          } catch (...) {
+            errors[i] = std::current_exception();
+          }
+        }
+        first = end;
+      }
+    } catch (...) {
+      const auto e = std::current_exception();
+      after_failure(e);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (where[i] == at::waiting || where[i] == at::queued) errors[i] = e;
+      }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (where[i] != at::skipped) complete(std::move(batch[i]), errors[i]);
+    }
+  }
+
+  // One attempt of `t` ended: done, retried after its back-off, or failed for good.
+  void complete(task t, std::exception_ptr error) {
     ++t.attempt;
     if (!error) {
       t.done(nullptr, t.attempt);
@@ -251,6 +393,7 @@ class transport_queue {
     }
   }
 
+  static constexpr std::size_t max_batch_bytes = 64 * 1024;
   const std::string computer_;
   const computer_settings settings_;
   transport_factory make_transport_;
@@ -264,6 +407,8 @@ class transport_queue {
   clock::time_point last_open_{};
   std::uint64_t connections_ = 0;
   bool polling_ = false;
+  std::uint64_t batches_ = 0;
+  std::uint64_t batched_commands_ = 0;
   std::vector<std::thread> threads_;
   // Made, opened and closed under open_m_; used by the queue's threads (several at once only
   // when transport_->max_concurrency() allows it; scheduler methods are const).
