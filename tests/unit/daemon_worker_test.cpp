@@ -294,19 +294,32 @@ TEST_F(DaemonWorker, WorkersKilledAtRandomDuringAThousandChainsLoseNothingAndRun
   }
   ASSERT_TRUE(wait_terminated(st, pks, 120s)) << worker_log(0) << worker_log(1) << worker_log(2);
   expect_all_done_once(st, pks);
-  // A body may run again only if the worker that ran it first was killed (its result was
-  // lost with it); never two live workers on one process.
+  // A worker too slow to heartbeat within its lease (a loaded machine, a sanitizer build) is
+  // fenced: it writes nothing more and exits 75, and its roots go to another worker.
+  std::set<pid_t> fenced;
+  for (auto pid : slot_pid) {
+    const int rc = stop(pid);
+    if (rc == daemon::fenced_exit_status) {
+      fenced.insert(pid);
+    } else {
+      EXPECT_EQ(rc, 0) << "worker " << pid;
+    }
+  }
+  // A body may run again only if the worker that ran it first lost its roots: killed (its
+  // result was lost with it) or fenced (it wrote nothing after); never two live workers on
+  // one process.
   std::size_t again = 0;
   for (const auto& [pk, pids] : executions()) {
     for (std::size_t i = 0; i + 1 < pids.size(); ++i) {
-      EXPECT_TRUE(killed.count(pids[i])) << "calcfunction " << pk << " ran in worker " << pids[i]
-                                         << ", which was not killed, and again in " << pids[i + 1];
+      EXPECT_TRUE(killed.count(pids[i]) || fenced.count(pids[i]))
+          << "calcfunction " << pk << " ran in worker " << pids[i] << ", which was neither killed nor fenced, and again in "
+          << pids[i + 1];
       ++again;
     }
   }
   EXPECT_GE(kills, 5);
-  std::printf("%d workers SIGKILLed during 1,000 chains; %zu calcfunction bodies re-ran after a kill\n", kills, again);
-  for (auto pid : slot_pid) EXPECT_EQ(stop(pid), 0);
+  std::printf("%d workers SIGKILLed during 1,000 chains, %zu fenced; %zu calcfunction bodies re-ran after a kill or a fence\n",
+              kills, fenced.size(), again);
   EXPECT_EQ(st.integrity_check(), "ok");
 }
 

@@ -212,12 +212,12 @@ class transport_queue {
   std::vector<task> take_due_tasks(clock::time_point now) {
     std::vector<task> out;
     out.push_back(std::move(tasks_.extract(tasks_.begin()).mapped()));
-    const task& first = out.front();
-    if (!batchable(first)) return out;
+    if (!batchable(out.front())) return out;
+    const std::string name = out.front().name;  // a copy: out grows
     for (auto it = tasks_.begin(); it != tasks_.end() && it->first <= now &&
                                    out.size() < static_cast<std::size_t>(settings_.batch_commands);) {
       const task& t = it->second;
-      if (batchable(t) && t.name == first.name) {
+      if (batchable(t) && t.name == name) {
         out.push_back(std::move(tasks_.extract(it++).mapped()));
       } else {
         ++it;
