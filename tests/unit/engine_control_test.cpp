@@ -36,7 +36,9 @@ TEST(EngineControl, APausedProcessDoesNotAdvanceUntilPlayed) {
   ASSERT_TRUE(eventually([&] { return children_of(st, pk) >= 2; }));
   r.pause(pk);
   EXPECT_TRUE(st.read().paused(pk));
-  std::this_thread::sleep_for(100ms);  // the step in flight may finish
+  // The step in flight finishes (its child included) and the process parks; a fixed sleep
+  // here was too short on a loaded machine under ASan.
+  ASSERT_TRUE(eventually([&] { return r.parked(pk); }));
   const auto at_pause = children_of(st, pk);
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(children_of(st, pk), at_pause) << "a paused process launched children";
@@ -60,7 +62,8 @@ TEST(EngineControl, PauseAndPlayFromAnotherStoreArriveAsEvents) {
     store other(d.path());  // what the CLI or another program does
     pause_process(other, pk);
   }
-  std::this_thread::sleep_for(150ms);
+  // Only the event can tell the runner (no poll for a minute): it parks the process.
+  ASSERT_TRUE(eventually([&] { return r.parked(pk); }));
   const auto at_pause = children_of(st, pk);
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(children_of(st, pk), at_pause);

@@ -392,6 +392,17 @@ class runner {
     return live_;
   }
 
+  /// Whether the process is paused and has come to rest at its pause gate: the step that was
+  /// in flight when it was paused has ended and checkpointed, and nothing of it runs until it
+  /// is played. pause() returns as soon as the flag is read; this tells when it took effect.
+  bool parked(std::int64_t pk) {
+    bool at_rest = false;
+    call_on_loop([&] {
+      if (auto* s = find(pk)) at_rest = s->paused && s->pause_waiter;
+    });
+    return at_rest;
+  }
+
   /// State that another layer keeps per runner (the calcjob layer's transport queues),
   /// made as T(runner&) on first use and destroyed with the runner, after its loop stopped.
   template <class T>
