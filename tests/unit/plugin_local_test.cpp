@@ -31,6 +31,20 @@ TEST(plugin_local_transport, commands_files_and_folders) {
 TEST_F(local_direct, add_job_runs_and_its_file_is_read) { scenario_add(*t, *s, workdir); }
 TEST_F(local_direct, status_of_many_jobs_in_one_command) { scenario_status_many(*t, *s, workdir, "4194000"); }
 
+TEST_F(local_direct, status_of_more_jobs_than_one_command_line_holds) {
+  // 20,000 ids of processes that cannot exist (Linux's pids stop at 4,194,304): a few
+  // commands, each within the limit, and every job gone.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20000; ++i) ids.push_back(std::to_string(5000000 + i));
+  counting_transport counted(*t);
+  const auto states = s->status(counted, ids);
+  EXPECT_GT(counted.commands, 1);
+  EXPECT_LE(counted.commands, 16);
+  EXPECT_LE(counted.longest, scheduler::max_status_command_bytes);
+  ASSERT_EQ(states.size(), ids.size());
+  for (const auto& [id, st] : states) EXPECT_EQ(st, job_state::gone) << id;
+}
+
 TEST_F(local_direct, cancel_kills_the_job_and_its_children) {
   // A killed job may linger as a zombie until PID 1 reaps it: done or gone, both finished.
   const auto [id, st] = scenario_cancel(*t, *s, workdir);

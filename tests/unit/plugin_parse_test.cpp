@@ -372,12 +372,25 @@ TEST(plugin_direct, script_commands_and_parsing) {
   // group yet (setsid() not yet run).
   EXPECT_EQ(s->kill_command("12"), "kill -TERM -12 2>/dev/null || { kill -TERM 12 && { kill -TERM -12 2>/dev/null; true; }; }");
   const std::vector<std::string> ids = {"10", "11", "12", "13"};
-  EXPECT_EQ(s->status_command(ids), "ps -o pid=,stat= -p '10,11,12,13'");
+  EXPECT_EQ(s->status_command(ids),
+            "if [ -r /proc/self/stat ]; then cat /proc/10/stat /proc/11/stat /proc/12/stat /proc/13/stat 2>/dev/null; true; "
+            "else ps -o pid=,stat= -p '10,11,12,13'; fi");
+  // As ps prints them (no /proc) ...
   const auto st = s->parse_status_output(ids, result(0, "   10 S\n   11 R+\n   12 Z\n"));
   EXPECT_EQ(st.at("10"), job_state::running);
   EXPECT_EQ(st.at("11"), job_state::running);
   EXPECT_EQ(st.at("12"), job_state::done);
   EXPECT_EQ(st.at("13"), job_state::gone);
+  // ... and as /proc/<pid>/stat has them: the state after the last ')' of the command name.
+  const auto proc = s->parse_status_output(ids, result(0, "10 (bash) S 1 10 10 0 -1 4194560 154\n"
+                                                          "11 (a) b (c) T 1 11 11 0 -1\n"
+                                                          "12 (bash) Z 1 12 12 0 -1\n"
+                                                          "99 (bash) R 1 99 99 0 -1\n"));
+  EXPECT_EQ(proc.at("10"), job_state::running);
+  EXPECT_EQ(proc.at("11"), job_state::suspended);
+  EXPECT_EQ(proc.at("12"), job_state::done);
+  EXPECT_EQ(proc.at("13"), job_state::gone);
+  EXPECT_FALSE(proc.contains("99"));
   const std::vector<std::string> evil = {"1 -o"};
   EXPECT_THROW(s->status_command(evil), scheduler_error);
   EXPECT_EQ(s->parse_find_by_name_output("n", result(0, "  5 tessera-job:n /w/j.sh\n  6 tessera-job:n2 /w/j.sh\n")),

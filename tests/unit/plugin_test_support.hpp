@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -47,6 +48,7 @@ class counting_transport final : public transport {
   explicit counting_transport(transport& inner) : inner_(inner) {}
   int commands = 0;
   std::string last_command;
+  std::size_t longest = 0;  // bytes of the longest command
   std::string_view plugin_name() const override { return inner_.plugin_name(); }
   void open() override { inner_.open(); }
   void close() override { inner_.close(); }
@@ -54,6 +56,7 @@ class counting_transport final : public transport {
   command_result exec_command(std::string_view c, std::optional<std::string_view> in) override {
     ++commands;
     last_command = std::string(c);
+    longest = std::max(longest, c.size());
     return inner_.exec_command(c, in);
   }
   void put_file(const fs::path& l, const std::string& r) override { inner_.put_file(l, r); }

@@ -71,10 +71,25 @@ class scheduler {
     return parse_submit_output(t.exec_command(prepare_submit(t, job, script_name)));
   }
 
+  /// The state of every id: one command, or as few as keep each command line within
+  /// max_status_command_bytes (Linux takes at most 128 KiB in one argument, `sh -c`'s
+  /// script; SSH servers cap a request's size): thousands of jobs are then a few commands.
   std::map<std::string, job_state> status(transport& t, std::span<const std::string> ids) const {
-    if (ids.empty()) return {};
-    return parse_status_output(ids, t.exec_command(status_command(ids)));
+    std::map<std::string, job_state> out;
+    std::size_t per_command = ids.size();
+    for (std::size_t first = 0; first < ids.size();) {
+      const auto part = ids.subspan(first, std::min(per_command, ids.size() - first));
+      auto command = status_command(part);
+      if (command.size() > max_status_command_bytes && part.size() > 1) {
+        per_command = (part.size() + 1) / 2;
+        continue;
+      }
+      out.merge(parse_status_output(part, t.exec_command(command)));
+      first += part.size();
+    }
+    return out;
   }
+  static constexpr std::size_t max_status_command_bytes = 64 * 1024;
 
   void kill(transport& t, const std::string& id) const { parse_kill_output(t.exec_command(kill_command(id))); }
 
