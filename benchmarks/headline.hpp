@@ -34,8 +34,8 @@ using tessera::examples::add_chain;  // examples/arithmetic_add_chain.hpp
 /// A computer that runs jobs on this machine: core.direct over core.local, jobs under
 /// `workdir`, one `ps` for all jobs every `poll_interval` seconds (ps reads the process
 /// table: polling much more often costs more CPU than the jobs themselves). The environment
-/// variable TESSERA_BENCH_BATCH_COMMANDS sets the computer's `batch_commands` (1: every
-/// submission its own shell), to compare.
+/// variables TESSERA_BENCH_BATCH_COMMANDS and TESSERA_BENCH_BATCH_WAIT set the computer's
+/// `batch_commands` (1: every submission its own shell) and `batch_wait` (seconds), to compare.
 inline void add_local_computer(store& st, const std::string& label, const std::filesystem::path& workdir,
                                double poll_interval = 0.2) {
   st.write([&](write_tx& tx) {
@@ -47,6 +47,7 @@ inline void add_local_computer(store& st, const std::string& label, const std::f
     c.workdir = workdir.string();
     c.settings = {{"poll_interval", poll_interval}};
     if (const char* b = std::getenv("TESSERA_BENCH_BATCH_COMMANDS")) c.settings["batch_commands"] = std::atoi(b);
+    if (const char* w = std::getenv("TESSERA_BENCH_BATCH_WAIT")) c.settings["batch_wait"] = std::atof(w);
     (void)tx.add_computer(c);
   });
 }

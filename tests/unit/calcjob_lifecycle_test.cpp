@@ -303,6 +303,9 @@ class CalcjobLifecycle : public ::testing::Test {
     auto unbatched = settings;
     unbatched["batch_commands"] = 1;
     add_computer("unbatched", unbatched);
+    auto unwaited = settings;
+    unwaited["batch_wait"] = 0;  // batches only of what is due at once
+    add_computer("unwaited", unwaited);
   }
 
   void add_computer(const std::string& label, const nlohmann::json& settings, std::string workdir = {}) {
@@ -521,9 +524,10 @@ TEST_F(CalcjobLifecycle, ConnectionsAreOpenedNoSoonerThanTheSafeInterval) {
 }
 
 TEST_F(CalcjobLifecycle, ManyJobsShareOneConnectionAndOnePollPerInterval) {
+  // No batch wait: submissions too run side by side, not only as one command.
   auto r = make_runner();
   std::vector<port_values> sets;
-  for (int i = 0; i < 20; ++i) sets.push_back(add_inputs(i, 1, bash("localhost", "sleep 0.5")));
+  for (int i = 0; i < 20; ++i) sets.push_back(add_inputs(i, 1, bash("unwaited", "sleep 0.5")));
   auto pks = submit_all<arithmetic_add>(*r, sets);
   const auto t0 = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < pks.size(); ++i) {
@@ -543,7 +547,7 @@ TEST_F(CalcjobLifecycle, ManyJobsShareOneConnectionAndOnePollPerInterval) {
   EXPECT_EQ(fault->max_polls_in_flight, 1);
   // core.local allows several operations at once: uploads and submissions of the 20 jobs
   // overlapped on the one connection, on at most transport_concurrency (default 4) threads.
-  auto& q = calcjob::services::of(*r).queue_for("localhost");
+  auto& q = calcjob::services::of(*r).queue_for("unwaited");
   EXPECT_EQ(q.threads(), 4u);
   EXPECT_GE(fault->max_in_flight, 2);
   EXPECT_LE(fault->max_in_flight, 4);
@@ -579,6 +583,24 @@ TEST_F(CalcjobLifecycle, SubmissionsDueAtOnceRunAsOneCommand) {
   auto& q = calcjob::services::of(*r).queue_for("localhost");
   EXPECT_GE(q.batches(), 1u);
   EXPECT_GE(q.batched_commands(), 2u);
+}
+
+TEST_F(CalcjobLifecycle, SubmissionsArrivingWithinTheBatchWaitGoAsOneCommand) {
+  // Six calcjobs started 20 ms apart, nothing held: each submission waits up to batch_wait
+  // (1 s here) for others, so the six go together.
+  auto settings = nlohmann::json{{"poll_interval", 0.05}, {"safe_interval", 0.0}, {"batch_wait", 1.0}};
+  add_computer("gathering", settings);
+  auto r = make_runner();
+  std::vector<std::int64_t> pks;
+  for (int i = 0; i < 6; ++i) {
+    pks.push_back(submit<arithmetic_add>(*r, add_inputs(i, 100, bash("gathering"))));
+    std::this_thread::sleep_for(20ms);
+  }
+  expect_sums(*r, pks);
+  EXPECT_EQ(fault->submits, 6);
+  EXPECT_EQ(fault->submit_commands, 1);
+  EXPECT_EQ(fault->most_submits_in_one_command, 6);
+  EXPECT_EQ(calcjob::services::of(*r).queue_for("gathering").batched_commands(), 6u);
 }
 
 TEST_F(CalcjobLifecycle, ABatchTooLongForOneCommandLineIsSplit) {

@@ -12,7 +12,9 @@
 // Tasks that end in one shell command (submissions) are batched: the commands of the tasks
 // of that name due at once run as ONE command (detail/command_batch.hpp), up to the setting
 // `batch_commands`; a task's first attempt only, so a retry runs alone and a command that
-// fails the batch is found out by itself.
+// fails the batch is found out by itself. Such a task is due `batch_wait` after it was
+// added, and takes along the others added meanwhile: submissions reach the queue one by one
+// as their processes get there, and a shell start costs more than a short wait.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -103,7 +105,8 @@ class transport_queue {
   void add(task t) {
     {
       std::lock_guard lk(m_);
-      tasks_.emplace(clock::now(), std::move(t));
+      const auto due = batchable(t) ? clock::now() + settings_.batch_wait : clock::now();
+      tasks_.emplace(due, std::move(t));
     }
     cv_.notify_all();
   }
@@ -205,16 +208,15 @@ class transport_queue {
   // A command task on its first attempt, when batches are on.
   bool batchable(const task& t) const { return t.prepare && t.attempt == 0 && settings_.batch_commands > 1; }
 
-  // Under m_: the first due task, and when it is batchable the other batchable due tasks of
-  // its name, in order, up to `batch_commands`. No batch waits for more tasks to come: a lone
-  // task is not delayed, and tasks that become due while the queue's threads are busy pile up
-  // and go together.
+  // Under m_: the first due task, and when it is batchable the other batchable tasks of its
+  // name added since (due within batch_wait from now), in order, up to `batch_commands`.
   std::vector<task> take_due_tasks(clock::time_point now) {
     std::vector<task> out;
     out.push_back(std::move(tasks_.extract(tasks_.begin()).mapped()));
     if (!batchable(out.front())) return out;
     const std::string name = out.front().name;  // a copy: out grows
-    for (auto it = tasks_.begin(); it != tasks_.end() && it->first <= now &&
+    const auto until = now + settings_.batch_wait;
+    for (auto it = tasks_.begin(); it != tasks_.end() && it->first <= until &&
                                    out.size() < static_cast<std::size_t>(settings_.batch_commands);) {
       const task& t = it->second;
       if (batchable(t) && t.name == name) {
