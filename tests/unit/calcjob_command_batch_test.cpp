@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-plugin::registry& shipped() {
+plugin::registry& local_plugins() {
   static plugin::registry r({fs::path(TESSERA_TEST_PLUGIN_DIR)});
   return r;
 }
@@ -36,7 +36,7 @@ class CommandBatch : public ::testing::TestWithParam<const char*> {
   void SetUp() override {
     nlohmann::json settings = nlohmann::json::object();
     if (std::string(GetParam()) != "/bin/sh") settings["shell"] = GetParam();
-    t = plugin::factories_of(shipped()).make_transport("core.local", settings);
+    t = plugin::factories_of(local_plugins()).make_transport("core.local", settings);
     t->open();
   }
   std::vector<std::optional<command_result>> run_batch(const std::vector<std::string>& commands, command_result* whole = nullptr) {

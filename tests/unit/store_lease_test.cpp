@@ -28,16 +28,16 @@ using tessera::test::temp_dir;
 
 constexpr std::int64_t lease = 10'000;  // ms; the unit tests pass their own clock
 
-node_ref add_process(write_tx& tx, node_kind kind, std::string type) {
+node_ref add_leased_process(write_tx& tx, node_kind kind, std::string type) {
   new_node p;
   p.kind = kind;
   p.type = std::move(type);
   p.origin = {"0.1.0", "test.leases", "1"};
   return tx.add_node(p);
 }
-std::int64_t add_root(write_tx& tx) { return add_process(tx, node_kind::work_chain, "test.root").pk; }
+std::int64_t add_root(write_tx& tx) { return add_leased_process(tx, node_kind::work_chain, "test.root").pk; }
 std::int64_t add_child(write_tx& tx, std::int64_t parent, node_kind kind = node_kind::work_chain) {
-  const auto c = add_process(tx, kind, "test.child").pk;
+  const auto c = add_leased_process(tx, kind, "test.child").pk;
   tx.add_link(parent, c, is_workflow(kind) ? link_type::call_work : link_type::call_calc, "CALL");
   return c;
 }

@@ -18,7 +18,7 @@ namespace {
 using namespace tessera;
 using tessera::test::temp_dir;
 
-node_ref add_process(write_tx& tx, node_kind k, std::string type = "test.proc") {
+node_ref add_query_process(write_tx& tx, node_kind k, std::string type = "test.proc") {
   new_node n;
   n.kind = k;
   n.type = std::move(type);
@@ -39,7 +39,7 @@ node_ref add_code(write_tx& tx, std::string label) {
 // Dict {"energy": energy} under output label `out_label`.
 void add_calc(write_tx& tx, const node_ref& code, const std::string& type, double threshold, double energy,
               const std::string& out_label = "results") {
-  auto calc = add_process(tx, node_kind::calc_job, "quantumespresso.pw");
+  auto calc = add_query_process(tx, node_kind::calc_job, "quantumespresso.pw");
   auto params = tx.add_data(Dict{nlohmann::json{{"type", type}, {"threshold", threshold}}});
   tx.add_link(code.pk, calc.pk, link_type::input_calc, "code");
   tx.add_link(params.pk, calc.pk, link_type::input_calc, "parameters");
@@ -61,7 +61,7 @@ TEST(StoreQuery, PaperFigureS1) {
     add_calc(tx, other, "relax", 1e-6, -1.0);           // other code
     add_calc(tx, my, "scf", 1e-7, -2.0);                // not a relaxation
     add_calc(tx, my, "relax", 1e-8, -3.0, "output");    // no "results" output
-    auto wf = add_process(tx, node_kind::work_chain);   // a workflow using the code: not a calcjob
+    auto wf = add_query_process(tx, node_kind::work_chain);   // a workflow using the code: not a calcjob
     tx.add_link(my.pk, wf.pk, link_type::input_work, "code");
     tx.commit();
   }
@@ -279,8 +279,8 @@ TEST(StoreQuery, LinkFiltersAndLinkLabels) {
   node_ref w, c, x, y, out;
   {
     auto tx = st.begin_write();
-    w = add_process(tx, node_kind::work_chain);
-    c = add_process(tx, node_kind::calc_function);
+    w = add_query_process(tx, node_kind::work_chain);
+    c = add_query_process(tx, node_kind::calc_function);
     x = tx.add_data(Int{1});
     y = tx.add_data(Int{2});
     tx.add_link(x.pk, w.pk, link_type::input_work, "x");
@@ -333,7 +333,7 @@ TEST(StoreQuery, AncestorsAndDescendantsAtAnyDepth) {
     data.push_back(tx.add_data(Int{0}).pk);
     for (int i = 1; i <= 4; ++i) {
       const auto src = i == 4 ? data[1] : data.back();
-      auto c = add_process(tx, node_kind::calc_function);
+      auto c = add_query_process(tx, node_kind::calc_function);
       tx.add_link(src, c.pk, link_type::input_calc, "x");
       auto o = tx.add_data(Int{i});
       tx.add_link(c.pk, o.pk, link_type::create, "result");
@@ -385,7 +385,7 @@ TEST(StoreQuery, PkSeedShortcutWithDefaultProjection) {
     auto tx = st.begin_write();
     data.push_back(tx.add_data(Int{0}).pk);
     for (int i = 1; i <= 3; ++i) {
-      auto c = add_process(tx, node_kind::calc_function);
+      auto c = add_query_process(tx, node_kind::calc_function);
       tx.add_link(data.back(), c.pk, link_type::input_calc, "x");
       auto o = tx.add_data(Int{i});
       tx.add_link(c.pk, o.pk, link_type::create, "result");
