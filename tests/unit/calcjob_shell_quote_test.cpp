@@ -92,7 +92,7 @@ TEST(calcjob_script_body, quotes_argv_environment_and_redirections) {
   t.environment = {{"GREETING", "hello 'world'"}};
   t.prepend_text = "echo before";
   t.append_text = "echo after";
-  const auto body = calcjob::detail::script_body(t);
+  const auto body = tessera::calcjob::detail::script_body(t);
   EXPECT_EQ(body,
             "export GREETING='hello '\\''world'\\'''\n\n"
             "echo before\n\n"
@@ -103,35 +103,35 @@ TEST(calcjob_script_body, quotes_argv_environment_and_redirections) {
 TEST(calcjob_script_body, refuses_bad_environment_names_and_empty_argv) {
   job_template t;
   t.job_name = "j";
-  EXPECT_THROW(calcjob::detail::script_body(t), scheduler_error);
+  EXPECT_THROW(tessera::calcjob::detail::script_body(t), scheduler_error);
   t.argv = {"true"};
   t.environment = {{"A; rm -rf /", "x"}};
-  EXPECT_THROW(calcjob::detail::script_body(t), scheduler_error);
+  EXPECT_THROW(tessera::calcjob::detail::script_body(t), scheduler_error);
 }
 
 TEST(calcjob_script_body, directive_values_are_restricted) {
-  EXPECT_TRUE(calcjob::detail::is_directive_safe("/scratch/u/abc-123_x.out"));
-  EXPECT_FALSE(calcjob::detail::is_directive_safe("a b"));
-  EXPECT_FALSE(calcjob::detail::is_directive_safe("a\nb"));
-  EXPECT_FALSE(calcjob::detail::is_directive_safe("\"x\""));
-  EXPECT_FALSE(calcjob::detail::is_directive_safe(""));
-  EXPECT_THROW(calcjob::detail::directive_value("j", "partition", "x y"), scheduler_error);
+  EXPECT_TRUE(tessera::calcjob::detail::is_directive_safe("/scratch/u/abc-123_x.out"));
+  EXPECT_FALSE(tessera::calcjob::detail::is_directive_safe("a b"));
+  EXPECT_FALSE(tessera::calcjob::detail::is_directive_safe("a\nb"));
+  EXPECT_FALSE(tessera::calcjob::detail::is_directive_safe("\"x\""));
+  EXPECT_FALSE(tessera::calcjob::detail::is_directive_safe(""));
+  EXPECT_THROW(tessera::calcjob::detail::directive_value("j", "partition", "x y"), scheduler_error);
 }
 
 TEST(calcjob_text, lines_words_ids_and_times) {
-  const auto l = calcjob::detail::lines("  a b \n\n c\r\n");
+  const auto l = tessera::calcjob::detail::lines("  a b \n\n c\r\n");
   ASSERT_EQ(l.size(), 2u);
   EXPECT_EQ(l[0], "a b");
   EXPECT_EQ(l[1], "c");
-  const auto w = calcjob::detail::words("  12   RUNNING\tNone ");
+  const auto w = tessera::calcjob::detail::words("  12   RUNNING\tNone ");
   ASSERT_EQ(w.size(), 3u);
   EXPECT_EQ(w[1], "RUNNING");
-  EXPECT_TRUE(calcjob::detail::is_job_id("123.pbs-server"));
-  EXPECT_TRUE(calcjob::detail::is_job_id("45_7"));
-  EXPECT_FALSE(calcjob::detail::is_job_id("1;rm"));
-  EXPECT_FALSE(calcjob::detail::is_job_id(""));
-  EXPECT_EQ(calcjob::detail::hms(3723), "1:02:03");
-  EXPECT_EQ(calcjob::detail::hms(59), "0:00:59");
+  EXPECT_TRUE(tessera::calcjob::detail::is_job_id("123.pbs-server"));
+  EXPECT_TRUE(tessera::calcjob::detail::is_job_id("45_7"));
+  EXPECT_FALSE(tessera::calcjob::detail::is_job_id("1;rm"));
+  EXPECT_FALSE(tessera::calcjob::detail::is_job_id(""));
+  EXPECT_EQ(tessera::calcjob::detail::hms(3723), "1:02:03");
+  EXPECT_EQ(tessera::calcjob::detail::hms(59), "0:00:59");
 }
 
 TEST(calcjob_job_state, finished_states) {
