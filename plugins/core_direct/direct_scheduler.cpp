@@ -1,9 +1,9 @@
 // core.direct: no scheduler at all. The job script runs in the background in a session of
 // its own (setsid: no terminal hang-up or Ctrl-C reaches it, and kill signals its whole
-// process group); its pid is the job id, /proc/<pid>/stat (or ps) tells whether it still runs. The job's name is
-// the script's argument ("tessera-job:<name>"), so `ps` finds it by name. Per job: the
-// transport's shell, setsid, one bash for the script and the job's own command (no re-exec
-// under the name, no nohup: setsid already detaches it from any terminal).
+// process group); its pid is the job id, /proc/<pid>/stat (or ps) tells whether it still
+// runs. The job's name is the script's argument ("tessera-job:<name>"), so `ps` finds it by
+// name. Per job: the transport's shell, setsid, one bash for the script and the job's own
+// command (no re-exec under the name, no nohup: setsid already detaches it from any terminal).
 #include <tessera/calcjob/detail/script_body.hpp>
 #include <tessera/calcjob/detail/text.hpp>
 #include <tessera/calcjob/scheduler.hpp>
