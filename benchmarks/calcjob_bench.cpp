@@ -7,7 +7,7 @@
 // 1. core.direct + core.local: `chains` chains, `reps` times (medians; the floor is measured
 //    before each repetition and after the last, each ratio uses the floors around its run).
 //    CPU per chain is split into tessera (all its threads), the commands it runs (the
-//    transport's shell, ps: its reaped children) and the rest of the machine (the jobs
+//    transport's shells and polls: its reaped children) and the rest of the machine (the jobs
 //    themselves, which are not tessera's children, and anything else running). Two more
 //    floors, before and after: small files created per CPU second on the profile's
 //    filesystem, and the jobs alone (each chain's job submitted exactly as core.direct does,
@@ -244,7 +244,7 @@ bool direct_part(const fs::path& root, const plugin::registry& reg, int chains, 
   figure("floor_bash_spawns_per_second", median(floors), "spawns/s (bash -c 'echo $((1+2))' on every core)");
   figure("direct_chains_per_s_over_bash_spawns_per_s", median(ratios), "ratio (aim 0.5)");
   figure("direct_tessera_cpu_per_chain", median(self_us), "us (all of tessera's threads)");
-  figure("direct_commands_cpu_per_chain", median(child_us), "us (the transport's shell and ps: reaped by tessera)");
+  figure("direct_commands_cpu_per_chain", median(child_us), "us (the transport's shells and polls: reaped by tessera)");
   figure("direct_rest_of_machine_cpu_per_chain", median(rest_us), "us (the jobs: setsid and their bash processes, and anything else running)");
   figure("direct_tessera_share_of_machine_cpu", median(share), "%");
   figure("direct_jobs_per_submit_command", median(jobs_per_submit), "jobs (submissions due at once run as one shell command)");

@@ -32,8 +32,8 @@ using tessera::plugins::arithmetic_add;
 using tessera::examples::add_chain;  // examples/arithmetic_add_chain.hpp
 
 /// A computer that runs jobs on this machine: core.direct over core.local, jobs under
-/// `workdir`, one `ps` for all jobs every `poll_interval` seconds (ps reads the process
-/// table: polling much more often costs more CPU than the jobs themselves). The environment
+/// `workdir`, one poll for all jobs every `poll_interval` seconds (a shell start each:
+/// polling much more often costs more CPU than the jobs themselves). The environment
 /// variables TESSERA_BENCH_BATCH_COMMANDS and TESSERA_BENCH_BATCH_WAIT set the computer's
 /// `batch_commands` (1: every submission its own shell) and `batch_wait` (seconds), to compare.
 inline void add_local_computer(store& st, const std::string& label, const std::filesystem::path& workdir,

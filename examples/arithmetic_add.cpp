@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   try {
     store st(dir / "profile");
     // The computer: this machine, jobs started in the background by core.direct and
-    // followed with one `ps` for all of them every 0.2 s.
+    // followed with one poll for all of them every 0.2 s.
     st.write([&](write_tx& tx) {
       computer_spec c;
       c.label = "localhost";

@@ -73,18 +73,19 @@ class direct_scheduler final : public scheduler {
     for (auto line : detail::lines(r.stdout_text)) {
       // "<pid> <stat>" from ps, or "<pid> (<command name>) <state> ..." from /proc/<pid>/stat,
       // where the name may hold spaces and parentheses: the state follows the last ')'.
-      const auto w = detail::words(line);
-      if (w.size() < 2) continue;
-      const std::string id(w[0]);
+      const auto id_end = line.find_first_of(" \t");
+      if (id_end == std::string_view::npos) continue;
+      const std::string id(line.substr(0, id_end));
       if (!out.contains(id)) continue;
-      std::string_view stat = w[1];
-      if (stat.front() == '(') {
-        const auto close = line.rfind(')');
-        const auto rest = detail::words(close == std::string_view::npos ? std::string_view{} : line.substr(close + 1));
-        if (rest.empty()) continue;
-        stat = rest.front();
+      auto rest = line.substr(id_end);
+      if (const auto first = rest.find_first_not_of(" \t"); first != std::string_view::npos && rest[first] == '(') {
+        const auto close = rest.rfind(')');
+        if (close == std::string_view::npos) continue;
+        rest.remove_prefix(close + 1);
       }
-      const char state = stat.front();
+      const auto at = rest.find_first_not_of(" \t");
+      if (at == std::string_view::npos) continue;
+      const char state = rest[at];
       // A zombie has finished; PID 1 just has not reaped it yet.
       out[id] = state == 'Z' ? job_state::done : state == 'T' ? job_state::suspended : job_state::running;
     }
