@@ -2,7 +2,12 @@
 #include "plugin_scheduler_scenarios.hpp"
 #include "plugin_transport_checks.hpp"
 
+#include <tessera/calcjob/detail/text.hpp>
+
 #include <atomic>
+#include <csignal>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -50,7 +55,9 @@ TEST_F(local_direct, cancel_kills_the_job_and_its_children) {
   const auto [id, st] = scenario_cancel(*t, *s, workdir);
   EXPECT_TRUE(st == job_state::gone || st == job_state::done) << to_string(st);
   // Its `sleep 300` child died with it: the job led its own process group.
-  const auto live_in_group = "ps -eo pgid=,stat= | awk '$1 == " + id + " && $2 !~ /^Z/' | wc -l";
+  const auto pid = id.substr(0, id.find(':'));
+  ASSERT_EQ(pid.find_first_not_of("0123456789"), std::string::npos) << id;
+  const auto live_in_group = "ps -eo pgid=,stat= | awk '$1 == " + pid + " && $2 !~ /^Z/' | wc -l";
   std::string count;
   for (int i = 0; i < 100; ++i) {
     count = t->exec_command(live_in_group).stdout_text;
@@ -58,6 +65,65 @@ TEST_F(local_direct, cancel_kills_the_job_and_its_children) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(count, "0\n") << "processes of the cancelled job are still running";
+}
+
+namespace {
+// Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot.
+std::string direct_start_time_of(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string line;
+  std::getline(in, line);
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) return {};
+  std::istringstream fields(line.substr(close + 1));
+  std::string f;
+  for (int i = 3; i <= 22 && fields >> f; ++i) {
+  }
+  return f;
+}
+bool direct_process_alive(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string line;
+  std::getline(in, line);
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
+}  // namespace
+
+TEST_F(local_direct, a_job_id_is_its_pid_and_start_time) {
+  t->makedirs(workdir);
+  const auto id = s->submit(*t, sleep_job(workdir, unique_name("id")));
+  const auto colon = id.find(':');
+  ASSERT_NE(colon, std::string::npos) << id;
+  const auto pid = id.substr(0, colon);
+  EXPECT_EQ(id.substr(colon + 1), direct_start_time_of(pid)) << id;
+  s->kill(*t, id);
+  wait_until_finished(*t, *s, id);
+}
+
+TEST_F(local_direct, a_pid_taken_by_another_process_is_not_the_job) {
+  // A job finished and its pid went to another process, here a `sleep` in a session of its
+  // own: the job's id (same pid, another start time) is gone, and killing the job leaves
+  // that process alone. With its own start time, the id is that process, and kill hits it.
+  const auto other = t->exec_command("setsid sleep 60 > /dev/null 2>&1 < /dev/null & echo $!");
+  const std::string pid(tessera::calcjob::detail::trim(other.stdout_text));
+  ASSERT_FALSE(pid.empty()) << other.stderr_text;
+  for (int i = 0; i < 100 && direct_start_time_of(pid).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const auto start = direct_start_time_of(pid);
+  ASSERT_FALSE(start.empty());
+  const auto old_job = pid + ":" + std::to_string(std::stoull(start) - 1);
+  const auto same = pid + ":" + start;
+  const std::vector<std::string> ids = {old_job, same};
+  const auto states = s->status(*t, ids);
+  EXPECT_EQ(states.at(old_job), job_state::gone);
+  EXPECT_EQ(states.at(same), job_state::running);
+  EXPECT_NO_THROW(s->kill(*t, old_job));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(direct_process_alive(pid)) << "killing job " << old_job << " killed process " << pid << ", which started later";
+  s->kill(*t, same);
+  for (int i = 0; i < 200 && direct_process_alive(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(direct_process_alive(pid));
+  if (direct_process_alive(pid)) ::kill(std::stoi(pid), SIGKILL);
 }
 
 TEST_F(local_direct, finds_a_job_by_its_name) { scenario_find_by_name(*t, *s, workdir, unique_name("find")); }

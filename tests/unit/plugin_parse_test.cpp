@@ -365,12 +365,27 @@ TEST(plugin_direct, script_commands_and_parsing) {
   EXPECT_THAT(script, Not(HasSubstr("exec -a")));  // no re-exec: the name is the script's argument
   EXPECT_THAT(script, HasSubstr("cd '/scratch/run 1' || exit 1\n"));
   t.working_directory = "/w";
+  // The id is the pid and its start time (field 22 of /proc/<pid>/stat), read by builtins.
   EXPECT_EQ(s->submit_command(t, "/w/j.sh"),
-            "cd '/w' && { setsid /bin/bash '/w/j.sh' 'tessera-job:aa11-bb22' > /dev/null 2>&1 < /dev/null & echo $!; }");
+            "cd '/w' && { setsid /bin/bash '/w/j.sh' 'tessera-job:aa11-bb22' > /dev/null 2>&1 < /dev/null & p=$!; "
+            "l=; { read -r l < /proc/$p/stat; } 2>/dev/null; "
+            "if [ -n \"$l\" ]; then set -- ${l##*\") \"}; echo \"$p:${20}\"; else echo $p; fi; }");
   EXPECT_EQ(s->parse_submit_output(result(0, "4321\n")), "4321");
+  EXPECT_EQ(s->parse_submit_output(result(0, "4321:987654\n")), "4321:987654");
+  for (const auto* bad : {"", "43 21", "4321:", ":5", "4321:5x", "-1", "4321:5:6"}) {
+    EXPECT_THROW(s->parse_submit_output(result(0, bad)), scheduler_error) << bad;
+  }
+  EXPECT_THROW(s->parse_submit_output(result(1, "4321\n")), scheduler_error);
   // The group, without `--` (dash refuses it); the pid then the group again if there is no
   // group yet (setsid() not yet run).
-  EXPECT_EQ(s->kill_command("12"), "kill -TERM -12 2>/dev/null || { kill -TERM 12 && { kill -TERM -12 2>/dev/null; true; }; }");
+  const std::string kill = "kill -TERM -12 2>/dev/null || { kill -TERM 12 && { kill -TERM -12 2>/dev/null; true; }; }";
+  EXPECT_EQ(s->kill_command("12"), kill);
+  // With a start time: only while pid 12 is still the process that started then.
+  EXPECT_EQ(s->kill_command("12:777"), "l=; { read -r l < /proc/12/stat; } 2>/dev/null; if [ -n \"$l\" ]; then set -- "
+                                       "${l##*\") \"}; [ \"${20}\" = 777 ] || l=reused; fi; if [ \"$l\" != reused ]; then " +
+                                           kill + "; fi");
+  EXPECT_THROW(s->kill_command("12:7;7"), scheduler_error);
+  EXPECT_THROW(s->kill_command("12 13"), scheduler_error);
   const std::vector<std::string> ids = {"10", "11", "12", "13"};
   EXPECT_EQ(s->status_command(ids),
             "if [ -r /proc/self/stat ]; then cat /proc/10/stat /proc/11/stat /proc/12/stat /proc/13/stat 2>/dev/null; true; "
@@ -391,6 +406,27 @@ TEST(plugin_direct, script_commands_and_parsing) {
   EXPECT_EQ(proc.at("12"), job_state::done);
   EXPECT_EQ(proc.at("13"), job_state::gone);
   EXPECT_FALSE(proc.contains("99"));
+  // Ids with a start time: a stat line of that pid with another start time is another
+  // process (the pid was reused), so the job is gone. One pid may be in two ids then.
+  const std::vector<std::string> timed = {"20:500", "20:900", "21:600", "22", "23:5"};
+  EXPECT_EQ(s->status_command(timed),
+            "if [ -r /proc/self/stat ]; then cat /proc/20/stat /proc/21/stat /proc/22/stat /proc/23/stat 2>/dev/null; true; "
+            "else ps -o pid=,stat= -p '20,21,22,23'; fi");
+  // A /proc/<pid>/stat line whose field 22 (the start time) is `start`.
+  const auto stat = [](const char* pid, const char* name, char state, const char* start) {
+    return fmt::format("{} ({}) {} 1 {} {} 0 -1 4194560 154 0 0 0 1 2 0 0 20 0 1 0 {} 8486912 893 1844674407\n", pid,
+                       name, state, pid, pid, start);
+  };
+  const auto timed_st =
+      s->parse_status_output(timed, result(0, stat("20", "bash", 'S', "900") + stat("21", "x) (y", 'R', "601") +
+                                                  stat("22", "bash", 'S', "1") + stat("23", "sleep", 'Z', "5")));
+  EXPECT_EQ(timed_st.at("20:500"), job_state::gone);  // pid 20 now belongs to the job that started at 900
+  EXPECT_EQ(timed_st.at("20:900"), job_state::running);
+  EXPECT_EQ(timed_st.at("21:600"), job_state::gone);
+  EXPECT_EQ(timed_st.at("22"), job_state::running);  // a bare pid (an id of an earlier version): no check
+  EXPECT_EQ(timed_st.at("23:5"), job_state::done);
+  // ps (no /proc) has no start times: the pid decides.
+  EXPECT_EQ(s->parse_status_output(timed, result(0, "20 S\n")).at("20:500"), job_state::running);
   const std::vector<std::string> evil = {"1 -o"};
   EXPECT_THROW(s->status_command(evil), scheduler_error);
   EXPECT_EQ(s->parse_find_by_name_output("n", result(0, "  5 tessera-job:n /w/j.sh\n  6 tessera-job:n2 /w/j.sh\n")),
@@ -400,4 +436,13 @@ TEST(plugin_direct, script_commands_and_parsing) {
                                                         "  9 /bin/bash /w/j.sh tessera-job:xn\n"
                                                         " 10 sh -c cd /w && { setsid /bin/bash /w/j.sh tessera-job:n ...; }\n")),
             std::vector<std::string>{"7"});
+  // With /proc, the stat lines of the candidates follow, and give the ids their start times.
+  EXPECT_EQ(s->parse_find_by_name_output("n", result(0, "  7 /bin/bash /w/j.sh tessera-job:n\n"
+                                                        "  8 /bin/bash /w/j.sh tessera-job:n2\n"
+                                                        " 11 tessera-job:n /w/j.sh\n"
+                                                        "--tessera-stat--\n" +
+                                                        stat("7", "bash", 'S', "4242") + stat("8", "bash", 'S', "1"))),
+            (std::vector<std::string>{"7:4242", "11"}));
+  const auto find = s->find_by_name_command("it's");
+  EXPECT_THAT(find, HasSubstr("case \" $a\" in *' ''tessera-job:it'\\''s'|*' ''tessera-job:it'\\''s'' '*)"));
 }
