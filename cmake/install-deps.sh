@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libssh-dev                # the core.ssh transport plugin
   procps                    # ps, for the core.direct scheduler
+  zsh busybox               # login shells the schedulers' commands are tested in (dash and bash: always there)
   # Real services the tests start on 127.0.0.1 (tests/services/): SLURM with munge, sshd,
   # and Grid Engine (sge.sh builds its own cell; the packages' is left unconfigured).
   slurmctld slurmd slurm-client munge openssh-server openssh-client

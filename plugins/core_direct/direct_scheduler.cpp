@@ -50,7 +50,7 @@ class direct_scheduler final : public scheduler {
     // from the fork on; one that already ended and was reaped has no stat: the bare pid.
     return "cd " + shell_quote(job.working_directory) + " && { setsid /bin/bash " + shell_quote(script_path) + " " +
            shell_quote(std::string(name_prefix) + job.job_name) + " > /dev/null 2>&1 < /dev/null & p=$!; " +
-           std::string(read_stat("$p")) + " if [ -n \"$l\" ]; then set -- ${l##*\") \"}; echo \"$p:${20}\"; else echo $p; fi; }";
+           start_time_of("$p") + " if [ -n \"$t\" ]; then echo \"${p}:${t}\"; else echo \"$p\"; fi; }";
   }
 
   std::string parse_submit_output(const command_result& r) const override {
@@ -121,8 +121,7 @@ class direct_scheduler final : public scheduler {
     // means the job is gone: nothing to kill. No process of that pid: the job's leader is
     // gone, but its group may live on, and Linux hands out no pid that is still a group's id,
     // so the group is the job's.
-    return std::string(read_stat(pid)) + " if [ -n \"$l\" ]; then set -- ${l##*\") \"}; [ \"${20}\" = " +
-           std::string(ref.start) + " ] || l=reused; fi; if [ \"$l\" != reused ]; then " + kill + "; fi";
+    return start_time_of(pid) + " if [ -z \"$t\" ] || [ \"$t\" = " + std::string(ref.start) + " ]; then " + kill + "; fi";
   }
 
   void parse_kill_output(const command_result& r) const override {
@@ -137,7 +136,7 @@ class direct_scheduler final : public scheduler {
     const auto name = shell_quote(std::string(name_prefix) + job_name);
     return "ps -eo pid=,args=; if [ -r /proc/self/stat ]; then echo " + std::string(stat_section) +
            "; ps -eo pid=,args= | while read -r p a; do case \" $a\" in *' '" + name + "|*' '" + name + "' '*) " +
-           std::string(read_stat("$p")) + " [ -n \"$l\" ] && printf '%s\\n' \"$l\";; esac; done; fi; true";
+           "l=; { read -r l < /proc/$p/stat; } 2>/dev/null; [ -n \"$l\" ] && printf '%s\\n' \"$l\";; esac; done; fi; true";
   }
 
   std::vector<std::string> parse_find_by_name_output(const std::string& job_name, const command_result& r) const override {
@@ -193,9 +192,14 @@ class direct_scheduler final : public scheduler {
     throw scheduler_error("core.direct: '" + std::string(id) + "' is not a job id (<pid> or <pid>:<start time>)");
   }
 
-  // Sets l to the stat line of process `pid` (a shell word), or to nothing: builtins only.
-  static std::string read_stat(std::string_view pid) {
-    return "l=; { read -r l < /proc/" + std::string(pid) + "/stat; } 2>/dev/null;";
+  // Shell text that sets t to the start time of process `pid` (a shell word), or to nothing
+  // when it has no /proc/<pid>/stat. Builtins and parameter expansion only: no process, no
+  // word splitting (zsh, a common login shell over core.ssh, does not split unquoted
+  // variables), and the command name is passed over by cutting through its last ") ".
+  static std::string start_time_of(std::string_view pid) {
+    return "t=; l=; { read -r l < /proc/" + std::string(pid) +
+           "/stat; } 2>/dev/null; if [ -n \"$l\" ]; then s=${l##*\") \"}; i=0; while [ $i -lt 19 ]; do s=${s#* }; "
+           "i=$((i + 1)); done; t=${s%% *}; fi;";
   }
 
   struct status_line {

@@ -2,7 +2,8 @@
 // when run alone: same standard output, exit status and standard error, nothing leaking from
 // one to the next (cd, variables, exit), empty standard input, and a job one of them starts
 // in the background does not hold the batch open. Run by real shells through the shipped
-// core.local transport: dash (/bin/sh, its default) and bash.
+// core.local transport: dash (/bin/sh, its default), bash, zsh and BusyBox ash (the login
+// shells core.ssh may meet; test_shells.hpp).
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -14,6 +15,8 @@
 #include <tessera/calcjob/detail/command_batch.hpp>
 #include <tessera/calcjob/detail/text.hpp>
 #include <tessera/plugin/calcjobs.hpp>
+
+#include "test_shells.hpp"
 
 using namespace tessera;
 using tessera::calcjob::command_result;
@@ -34,8 +37,10 @@ std::string without_trailing_newlines(std::string s) {
 class CommandBatch : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
+    const auto shell = tessera_test::shell_path(GetParam());
+    if (shell.empty()) GTEST_SKIP() << GetParam() << " is not installed (cmake/install-deps.sh installs it)";
     nlohmann::json settings = nlohmann::json::object();
-    if (std::string(GetParam()) != "/bin/sh") settings["shell"] = GetParam();
+    if (shell != "/bin/sh") settings["shell"] = shell;
     t = plugin::factories_of(local_plugins()).make_transport("core.local", settings);
     t->open();
   }
@@ -130,8 +135,8 @@ TEST_P(CommandBatch, CommandsAfterTheBatchShellDiedHaveNoRecord) {
   EXPECT_NE(whole.exit_status, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Shells, CommandBatch, ::testing::Values("/bin/sh", "/bin/bash"),
-                         [](const auto& p) { return std::string(fs::path(p.param).filename()); });
+INSTANTIATE_TEST_SUITE_P(Shells, CommandBatch, ::testing::ValuesIn(tessera_test::shell_names),
+                         [](const auto& p) { return std::string(p.param); });
 
 TEST(CommandBatchOutput, ACutOrForgedRecordIsNotAResult) {
   const std::string m = "tessera-batch-00000000000000ab";

@@ -1,6 +1,7 @@
 // core.local and core.direct against the real machine: no service needed.
 #include "plugin_scheduler_scenarios.hpp"
 #include "plugin_transport_checks.hpp"
+#include "test_shells.hpp"
 
 #include <tessera/calcjob/detail/text.hpp>
 
@@ -16,14 +17,24 @@
 using namespace tessera_test;
 
 namespace {
-struct local_direct : ::testing::Test {
-  std::shared_ptr<transport> t = shipped_plugins().make_transport("core.local");
+// core.direct's commands run in the transport's shell: core.local's /bin/sh, or over core.ssh
+// the user's login shell. Every core.direct test runs in each shell (test_shells.hpp).
+struct local_direct : ::testing::TestWithParam<const char*> {
+  std::shared_ptr<transport> t;
   std::shared_ptr<scheduler> s = shipped_plugins().make_scheduler("core.direct");
   std::string workdir = make_workdir("direct");
-  void SetUp() override { t->open(); }
+  void SetUp() override {
+    const auto shell = shell_path(GetParam());
+    if (shell.empty()) GTEST_SKIP() << GetParam() << " is not installed (cmake/install-deps.sh installs it)";
+    t = shipped_plugins().make_transport("core.local", {{"shell", shell}});
+    t->open();
+  }
   void TearDown() override { fs::remove_all(workdir); }
 };
 }  // namespace
+
+INSTANTIATE_TEST_SUITE_P(shells, local_direct, ::testing::ValuesIn(shell_names),
+                         [](const auto& p) { return std::string(p.param); });
 
 TEST(plugin_local_transport, commands_files_and_folders) {
   auto t = shipped_plugins().make_transport("core.local");
@@ -33,10 +44,10 @@ TEST(plugin_local_transport, commands_files_and_folders) {
   fs::remove_all(dir);
 }
 
-TEST_F(local_direct, add_job_runs_and_its_file_is_read) { scenario_add(*t, *s, workdir); }
-TEST_F(local_direct, status_of_many_jobs_in_one_command) { scenario_status_many(*t, *s, workdir, "4194000"); }
+TEST_P(local_direct, add_job_runs_and_its_file_is_read) { scenario_add(*t, *s, workdir); }
+TEST_P(local_direct, status_of_many_jobs_in_one_command) { scenario_status_many(*t, *s, workdir, "4194000"); }
 
-TEST_F(local_direct, status_of_more_jobs_than_one_command_line_holds) {
+TEST_P(local_direct, status_of_more_jobs_than_one_command_line_holds) {
   // 20,000 ids of processes that cannot exist (Linux's pids stop at 4,194,304): a few
   // commands, each within the limit, and every job gone.
   std::vector<std::string> ids;
@@ -50,7 +61,7 @@ TEST_F(local_direct, status_of_more_jobs_than_one_command_line_holds) {
   for (const auto& [id, st] : states) EXPECT_EQ(st, job_state::gone) << id;
 }
 
-TEST_F(local_direct, cancel_kills_the_job_and_its_children) {
+TEST_P(local_direct, cancel_kills_the_job_and_its_children) {
   // A killed job may linger as a zombie until PID 1 reaps it: done or gone, both finished.
   const auto [id, st] = scenario_cancel(*t, *s, workdir);
   EXPECT_TRUE(st == job_state::gone || st == job_state::done) << to_string(st);
@@ -90,18 +101,21 @@ bool direct_process_alive(const std::string& pid) {
 }
 }  // namespace
 
-TEST_F(local_direct, a_job_id_is_its_pid_and_start_time) {
+TEST_P(local_direct, a_job_id_is_its_pid_and_start_time) {
   t->makedirs(workdir);
   const auto id = s->submit(*t, sleep_job(workdir, unique_name("id")));
   const auto colon = id.find(':');
   ASSERT_NE(colon, std::string::npos) << id;
   const auto pid = id.substr(0, colon);
   EXPECT_EQ(id.substr(colon + 1), direct_start_time_of(pid)) << id;
+  const std::vector<std::string> ids = {id};
+  EXPECT_EQ(s->status(*t, ids).at(id), job_state::running);
   s->kill(*t, id);
-  wait_until_finished(*t, *s, id);
+  EXPECT_NE(wait_until_finished(*t, *s, id), job_state::running);
+  EXPECT_FALSE(direct_process_alive(pid));
 }
 
-TEST_F(local_direct, a_pid_taken_by_another_process_is_not_the_job) {
+TEST_P(local_direct, a_pid_taken_by_another_process_is_not_the_job) {
   // A job finished and its pid went to another process, here a `sleep` in a session of its
   // own: the job's id (same pid, another start time) is gone, and killing the job leaves
   // that process alone. With its own start time, the id is that process, and kill hits it.
@@ -126,9 +140,9 @@ TEST_F(local_direct, a_pid_taken_by_another_process_is_not_the_job) {
   if (direct_process_alive(pid)) ::kill(std::stoi(pid), SIGKILL);
 }
 
-TEST_F(local_direct, finds_a_job_by_its_name) { scenario_find_by_name(*t, *s, workdir, unique_name("find")); }
+TEST_P(local_direct, finds_a_job_by_its_name) { scenario_find_by_name(*t, *s, workdir, unique_name("find")); }
 
-TEST_F(local_direct, values_arrive_verbatim_and_run_nothing) {
+TEST_P(local_direct, values_arrive_verbatim_and_run_nothing) {
   // core.direct carries the job name in the script too: make it nasty as well.
   const auto name = unique_name("q") + " it's $(touch " + workdir + "/PWNED)";
   scenario_quoting(*t, *s, workdir, name);

@@ -365,11 +365,14 @@ TEST(plugin_direct, script_commands_and_parsing) {
   EXPECT_THAT(script, Not(HasSubstr("exec -a")));  // no re-exec: the name is the script's argument
   EXPECT_THAT(script, HasSubstr("cd '/scratch/run 1' || exit 1\n"));
   t.working_directory = "/w";
-  // The id is the pid and its start time (field 22 of /proc/<pid>/stat), read by builtins.
+  // The id is the pid and its start time (field 22 of /proc/<pid>/stat): builtins and
+  // parameter expansion only, no word splitting (zsh does none).
+  const std::string start_of_p =
+      "t=; l=; { read -r l < /proc/$p/stat; } 2>/dev/null; if [ -n \"$l\" ]; then s=${l##*\") \"}; i=0; "
+      "while [ $i -lt 19 ]; do s=${s#* }; i=$((i + 1)); done; t=${s%% *}; fi;";
   EXPECT_EQ(s->submit_command(t, "/w/j.sh"),
-            "cd '/w' && { setsid /bin/bash '/w/j.sh' 'tessera-job:aa11-bb22' > /dev/null 2>&1 < /dev/null & p=$!; "
-            "l=; { read -r l < /proc/$p/stat; } 2>/dev/null; "
-            "if [ -n \"$l\" ]; then set -- ${l##*\") \"}; echo \"$p:${20}\"; else echo $p; fi; }");
+            "cd '/w' && { setsid /bin/bash '/w/j.sh' 'tessera-job:aa11-bb22' > /dev/null 2>&1 < /dev/null & p=$!; " +
+                start_of_p + " if [ -n \"$t\" ]; then echo \"${p}:${t}\"; else echo \"$p\"; fi; }");
   EXPECT_EQ(s->parse_submit_output(result(0, "4321\n")), "4321");
   EXPECT_EQ(s->parse_submit_output(result(0, "4321:987654\n")), "4321:987654");
   for (const auto* bad : {"", "43 21", "4321:", ":5", "4321:5x", "-1", "4321:5:6"}) {
@@ -381,9 +384,9 @@ TEST(plugin_direct, script_commands_and_parsing) {
   const std::string kill = "kill -TERM -12 2>/dev/null || { kill -TERM 12 && { kill -TERM -12 2>/dev/null; true; }; }";
   EXPECT_EQ(s->kill_command("12"), kill);
   // With a start time: only while pid 12 is still the process that started then.
-  EXPECT_EQ(s->kill_command("12:777"), "l=; { read -r l < /proc/12/stat; } 2>/dev/null; if [ -n \"$l\" ]; then set -- "
-                                       "${l##*\") \"}; [ \"${20}\" = 777 ] || l=reused; fi; if [ \"$l\" != reused ]; then " +
-                                           kill + "; fi");
+  std::string start_of_12 = start_of_p;
+  start_of_12.replace(start_of_12.find("$p"), 2, "12");
+  EXPECT_EQ(s->kill_command("12:777"), start_of_12 + " if [ -z \"$t\" ] || [ \"$t\" = 777 ]; then " + kill + "; fi");
   EXPECT_THROW(s->kill_command("12:7;7"), scheduler_error);
   EXPECT_THROW(s->kill_command("12 13"), scheduler_error);
   const std::vector<std::string> ids = {"10", "11", "12", "13"};
