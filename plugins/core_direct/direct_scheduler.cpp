@@ -81,9 +81,11 @@ class direct_scheduler final : public scheduler {
 
   std::map<std::string, job_state> parse_status_output(std::span<const std::string> ids,
                                                        const command_result& r) const override {
-    // ps exits 1 when none of the pids exists: that only means every job is gone.
+    // ps exits 1 when none of the pids exists: that only means every job is gone. (cat's
+    // complaints about gone jobs are discarded: what is left is the shell's or ps's.)
     if (r.exit_status != 0 && !detail::trim(r.stderr_text).empty()) {
-      throw scheduler_error("core.direct: ps failed (exit " + std::to_string(r.exit_status) + "): " + r.stderr_text);
+      throw scheduler_error("core.direct: the status poll failed (exit " + std::to_string(r.exit_status) + "): " +
+                            r.stderr_text);
     }
     std::map<std::string, job_state> out;
     std::unordered_map<std::string_view, std::vector<std::pair<const std::string*, std::string_view>>> by_pid;

@@ -79,25 +79,27 @@ TEST_P(local_direct, cancel_kills_the_job_and_its_children) {
 }
 
 namespace {
-// Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot.
-std::string direct_start_time_of(const std::string& pid) {
+// The fields of /proc/<pid>/stat after the command name (the state first, field 3 of the
+// line); none when there is no such process.
+std::vector<std::string> direct_stat_fields(const std::string& pid) {
   std::ifstream in("/proc/" + pid + "/stat");
   std::string line;
   std::getline(in, line);
   const auto close = line.rfind(')');
   if (close == std::string::npos) return {};
-  std::istringstream fields(line.substr(close + 1));
-  std::string f;
-  for (int i = 3; i <= 22 && fields >> f; ++i) {
-  }
-  return f;
+  std::istringstream words(line.substr(close + 1));
+  std::vector<std::string> fields;
+  for (std::string f; words >> f;) fields.push_back(f);
+  return fields;
+}
+// Field 22: when the process started, in clock ticks since boot.
+std::string direct_start_time_of(const std::string& pid) {
+  const auto fields = direct_stat_fields(pid);
+  return fields.size() > 19 ? fields[19] : std::string();
 }
 bool direct_process_alive(const std::string& pid) {
-  std::ifstream in("/proc/" + pid + "/stat");
-  std::string line;
-  std::getline(in, line);
-  const auto close = line.rfind(')');
-  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+  const auto fields = direct_stat_fields(pid);
+  return !fields.empty() && fields[0] != "Z";
 }
 }  // namespace
 
