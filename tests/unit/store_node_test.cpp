@@ -293,6 +293,50 @@ TEST(StoreNode, ProcessAttributesMutableUntilTerminated) {
   EXPECT_EQ(st.read().processes_with_hash(h), std::vector<std::int64_t>{p.pk});
 }
 
+TEST(StoreNode, SetAttributesChangesSeveralAtOnceUnderTheSameRules) {
+  temp_dir d;
+  store st(d.path());
+  auto tx = st.begin_write();
+  auto p = tx.add_node(process_node(node_kind::calc_job));
+  tx.set_attribute(p.pk, "kept", 1);
+  tx.set_attribute(p.pk, "job_id", "old");
+  tx.set_attributes(p.pk, nlohmann::json{{"job_id", "1234"}, {"remote_workdir", "/scratch/a b"}, {"nested", {{"x", 1}}}});
+  EXPECT_EQ(tx.node(p.pk).attributes,
+            (nlohmann::json{{"kept", 1}, {"job_id", "1234"}, {"remote_workdir", "/scratch/a b"}, {"nested", {{"x", 1}}}}));
+  // A nested object replaces the attribute whole (no merge), as set_attribute does.
+  tx.set_attributes(p.pk, nlohmann::json{{"nested", {{"y", 2}}}});
+  EXPECT_EQ(tx.node(p.pk).attributes["nested"], (nlohmann::json{{"y", 2}}));
+  const auto message = [](auto&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  // Not an object: refused, naming the node and what was given.
+  const auto not_object = message([&] { tx.set_attributes(p.pk, nlohmann::json::array({1, 2})); });
+  EXPECT_NE(not_object.find(fmt::format("node {}", p.pk)), std::string::npos) << not_object;
+  EXPECT_NE(not_object.find("JSON object, not array"), std::string::npos) << not_object;
+  // A node that does not exist.
+  const auto missing = message([&] { tx.set_attributes(p.pk + 1000, nlohmann::json{{"a", 1}}); });
+  EXPECT_NE(missing.find(fmt::format("node {}: it does not exist", p.pk + 1000)), std::string::npos) << missing;
+  EXPECT_THROW(tx.set_attributes(p.pk + 1000, nlohmann::json{{"a", 1}}), not_found_error);
+  // A data node: immutable, the keys named.
+  auto x = tx.add_data(Dict{nlohmann::json{{"a", 1}}});
+  EXPECT_THROW(tx.set_attributes(x.pk, nlohmann::json{{"a", 2}, {"b", 3}}), immutable_node_error);
+  const auto data = message([&] { tx.set_attributes(x.pk, nlohmann::json{{"a", 2}, {"b", 3}}); });
+  EXPECT_NE(data.find("set attributes 'a', 'b' of"), std::string::npos) << data;
+  // A terminated process: sealed, nothing changed.
+  tx.set_process_state(p.pk, process_state::finished);
+  const auto sealed = message([&] { tx.set_attributes(p.pk, nlohmann::json{{"job_id", "5678"}}); });
+  EXPECT_NE(sealed.find("set attribute 'job_id' of"), std::string::npos) << sealed;
+  EXPECT_NE(sealed.find("has terminated (finished)"), std::string::npos) << sealed;
+  tx.commit();
+  EXPECT_EQ(st.read().node(p.pk).attributes["job_id"], "1234");
+  EXPECT_EQ(st.read().node(x.pk).attributes, (nlohmann::json{{"a", 1}}));
+}
+
 TEST(StoreNode, ExtrasLabelAndDescriptionStayMutable) {
   temp_dir d;
   store st(d.path());

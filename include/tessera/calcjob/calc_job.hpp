@@ -392,9 +392,7 @@ task<void> calc_job_instance<Self>::advance(runner& r, slot& s, nlohmann::json a
                                  d = tx.add_data(o->second).pk;
                                  tx.add_link(pk, d, link_type::create, o->first);
                                }
-                               for (auto it = attributes.begin(); it != attributes.end(); ++it) {
-                                 tx.set_attribute(pk, it.key(), it.value());
-                               }
+                               tx.set_attributes(pk, attributes);
                                tx.set_checkpoint(pk, cp);
                                return d;
                              }};

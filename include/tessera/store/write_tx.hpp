@@ -381,15 +381,21 @@ class write_tx : public store_reader {
   /// Attributes of a process node may change until it terminates (e.g. a calcjob's job id);
   /// those of data nodes never: immutable_node_error.
   void set_attribute(std::int64_t pk, std::string_view key, const nlohmann::json& value) {
-    auto r = node(pk);
-    check_attributes_mutable(r, fmt::format("set attribute '{}' of", key));
-    if (!r.attributes.is_object()) r.attributes = nlohmann::json::object();
-    r.attributes[std::string(key)] = value;
-    auto st = connection().cached("UPDATE node SET attributes = ?, mtime = ? WHERE pk = ?");
-    st->bind(1, r.attributes.dump());
-    st->bind(2, now_us());
-    st->bind(3, pk);
-    st->step();
+    update_attributes(pk, fmt::format("set attribute '{}' of", key), [&](nlohmann::json& a) { a[std::string(key)] = value; });
+  }
+  /// Sets several attributes at once, each key of `values` (a JSON object) replacing that
+  /// attribute, under set_attribute's rules. One read and one write of the row, whatever the
+  /// number of keys: a calcjob sets up to five at each stage.
+  void set_attributes(std::int64_t pk, const nlohmann::json& values) {
+    if (!values.is_object()) {
+      throw store_error(fmt::format("cannot set the attributes of node {}: they must be given as a JSON object, not {}",
+                                    pk, values.type_name()));
+    }
+    std::string keys;
+    for (auto it = values.begin(); it != values.end(); ++it) keys += fmt::format("{}'{}'", keys.empty() ? "" : ", ", it.key());
+    update_attributes(pk, fmt::format("set attribute{} {} of", values.size() == 1 ? "" : "s", keys), [&](nlohmann::json& a) {
+      for (auto it = values.begin(); it != values.end(); ++it) a[it.key()] = it.value();
+    });
   }
 
   // ---- mutable on every node: extras, label, description ----
@@ -802,14 +808,40 @@ class write_tx : public store_reader {
     return node_kind_from_int(st->int64(0));
   }
   void check_attributes_mutable(const node_record& r, std::string_view what) {
-    if (r.kind == node_kind::data) {
+    check_attributes_mutable(r.pk, r.kind, r.state, what);
+  }
+  void check_attributes_mutable(std::int64_t pk, node_kind kind, std::optional<process_state> state, std::string_view what) {
+    if (kind == node_kind::data) {
       throw immutable_node_error(fmt::format("cannot {} {}: attributes of a stored data node are immutable",
-                                             what, describe(r.pk)));
+                                             what, describe(pk)));
     }
-    if (r.state && is_terminal(*r.state)) {
+    if (state && is_terminal(*state)) {
       throw immutable_node_error(fmt::format("cannot {} {}: the process has terminated ({}) and is sealed", what,
-                                             describe(r.pk), to_string(*r.state)));
+                                             describe(pk), to_string(*state)));
     }
+  }
+  // Reads only what the change needs (kind, state, attributes: not the whole row, extras and
+  // origin included), lets `change` edit the attributes, and writes them back.
+  template <class Change>
+  void update_attributes(std::int64_t pk, std::string_view what, Change&& change) {
+    nlohmann::json attributes;
+    {
+      auto st = connection().cached("SELECT kind, process_state, attributes FROM node WHERE pk = ?");
+      st->bind(1, pk);
+      if (!st->step()) throw not_found_error(fmt::format("cannot {} node {}: it does not exist", what, pk));
+      const auto kind = node_kind_from_int(st->int64(0));
+      std::optional<process_state> state;
+      if (is_process(kind) && !st->is_null(1)) state = process_state_from_string(st->text(1));
+      check_attributes_mutable(pk, kind, state, what);
+      attributes = store_detail::parse_json_column(*st, 2, nlohmann::json::object());
+    }
+    if (!attributes.is_object()) attributes = nlohmann::json::object();
+    change(attributes);
+    auto st = connection().cached("UPDATE node SET attributes = ?, mtime = ? WHERE pk = ?");
+    st->bind(1, attributes.dump());
+    st->bind(2, now_us());
+    st->bind(3, pk);
+    st->step();
   }
   void write_extras(std::int64_t pk, const nlohmann::json& extras) {
     auto st = connection().cached("UPDATE node SET extras = ?, mtime = ? WHERE pk = ?");
