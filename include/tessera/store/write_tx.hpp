@@ -381,21 +381,43 @@ class write_tx : public store_reader {
   /// Attributes of a process node may change until it terminates (e.g. a calcjob's job id);
   /// those of data nodes never: immutable_node_error.
   void set_attribute(std::int64_t pk, std::string_view key, const nlohmann::json& value) {
-    update_attributes(pk, fmt::format("set attribute '{}' of", key), [&](nlohmann::json& a) { a[std::string(key)] = value; });
+    auto one = nlohmann::json::object();
+    one[std::string(key)] = value;
+    set_attributes(pk, one);
   }
   /// Sets several attributes at once, each key of `values` (a JSON object) replacing that
   /// attribute, under set_attribute's rules. One read and one write of the row, whatever the
-  /// number of keys: a calcjob sets up to five at each stage.
+  /// number of keys: a calcjob sets up to five at each stage. Only kind, state and attributes
+  /// are read (not the whole row, extras and origin included).
   void set_attributes(std::int64_t pk, const nlohmann::json& values) {
     if (!values.is_object()) {
       throw store_error(fmt::format("cannot set the attributes of node {}: they must be given as a JSON object, not {}",
                                     pk, values.type_name()));
     }
-    std::string keys;
-    for (auto it = values.begin(); it != values.end(); ++it) keys += fmt::format("{}'{}'", keys.empty() ? "" : ", ", it.key());
-    update_attributes(pk, fmt::format("set attribute{} {} of", values.size() == 1 ? "" : "s", keys), [&](nlohmann::json& a) {
-      for (auto it = values.begin(); it != values.end(); ++it) a[it.key()] = it.value();
-    });
+    // The errors name the keys; the message is built only when one is thrown.
+    const auto what = [&values] {
+      std::string keys;
+      for (auto it = values.begin(); it != values.end(); ++it) keys += fmt::format("{}'{}'", keys.empty() ? "" : ", ", it.key());
+      return fmt::format("set attribute{} {} of", values.size() == 1 ? "" : "s", keys);
+    };
+    nlohmann::json attributes;
+    {
+      auto st = connection().cached("SELECT kind, process_state, attributes FROM node WHERE pk = ?");
+      st->bind(1, pk);
+      if (!st->step()) throw not_found_error(fmt::format("cannot {} node {}: it does not exist", what(), pk));
+      const auto kind = node_kind_from_int(st->int64(0));
+      std::optional<process_state> state;
+      if (is_process(kind) && !st->is_null(1)) state = process_state_from_string(st->text(1));
+      check_attributes_mutable(pk, kind, state, what);
+      attributes = store_detail::parse_json_column(*st, 2, nlohmann::json::object());
+    }
+    if (!attributes.is_object()) attributes = nlohmann::json::object();
+    for (auto it = values.begin(); it != values.end(); ++it) attributes[it.key()] = it.value();
+    auto st = connection().cached("UPDATE node SET attributes = ?, mtime = ? WHERE pk = ?");
+    st->bind(1, attributes.dump());
+    st->bind(2, now_us());
+    st->bind(3, pk);
+    st->step();
   }
 
   // ---- mutable on every node: extras, label, description ----
@@ -808,40 +830,19 @@ class write_tx : public store_reader {
     return node_kind_from_int(st->int64(0));
   }
   void check_attributes_mutable(const node_record& r, std::string_view what) {
-    check_attributes_mutable(r.pk, r.kind, r.state, what);
+    check_attributes_mutable(r.pk, r.kind, r.state, [what] { return std::string(what); });
   }
-  void check_attributes_mutable(std::int64_t pk, node_kind kind, std::optional<process_state> state, std::string_view what) {
+  // `what` (a callable returning what was attempted) is called only to word an error.
+  template <class What>
+  void check_attributes_mutable(std::int64_t pk, node_kind kind, std::optional<process_state> state, const What& what) {
     if (kind == node_kind::data) {
       throw immutable_node_error(fmt::format("cannot {} {}: attributes of a stored data node are immutable",
-                                             what, describe(pk)));
+                                             what(), describe(pk)));
     }
     if (state && is_terminal(*state)) {
-      throw immutable_node_error(fmt::format("cannot {} {}: the process has terminated ({}) and is sealed", what,
+      throw immutable_node_error(fmt::format("cannot {} {}: the process has terminated ({}) and is sealed", what(),
                                              describe(pk), to_string(*state)));
     }
-  }
-  // Reads only what the change needs (kind, state, attributes: not the whole row, extras and
-  // origin included), lets `change` edit the attributes, and writes them back.
-  template <class Change>
-  void update_attributes(std::int64_t pk, std::string_view what, Change&& change) {
-    nlohmann::json attributes;
-    {
-      auto st = connection().cached("SELECT kind, process_state, attributes FROM node WHERE pk = ?");
-      st->bind(1, pk);
-      if (!st->step()) throw not_found_error(fmt::format("cannot {} node {}: it does not exist", what, pk));
-      const auto kind = node_kind_from_int(st->int64(0));
-      std::optional<process_state> state;
-      if (is_process(kind) && !st->is_null(1)) state = process_state_from_string(st->text(1));
-      check_attributes_mutable(pk, kind, state, what);
-      attributes = store_detail::parse_json_column(*st, 2, nlohmann::json::object());
-    }
-    if (!attributes.is_object()) attributes = nlohmann::json::object();
-    change(attributes);
-    auto st = connection().cached("UPDATE node SET attributes = ?, mtime = ? WHERE pk = ?");
-    st->bind(1, attributes.dump());
-    st->bind(2, now_us());
-    st->bind(3, pk);
-    st->step();
   }
   void write_extras(std::int64_t pk, const nlohmann::json& extras) {
     auto st = connection().cached("UPDATE node SET extras = ?, mtime = ? WHERE pk = ?");
